@@ -1,0 +1,86 @@
+import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from './schema.js';
+
+export type RedisClient = Redis | Cluster;
+
+function hostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
+/**
+ * Builds an ioredis client from the config. Commands fail fast while
+ * disconnected (no offline queue) so a dead Redis costs a scrape milliseconds,
+ * while ioredis keeps reconnecting in the background.
+ */
+export function createRedisClient(cfg: RedisConfig): RedisClient {
+  const url = new URL(cfg.url);
+  const useTls = url.protocol === 'rediss:' || cfg.tls !== undefined;
+  const db = Number(url.pathname.replace(/^\//, '') || 0);
+  const common: RedisOptions = {
+    username: cfg.username ?? (url.username ? decodeURIComponent(url.username) : undefined),
+    password: cfg.password ?? (url.password ? decodeURIComponent(url.password) : undefined),
+    connectTimeout: cfg.timeout_seconds * 1000,
+    commandTimeout: cfg.timeout_seconds * 1000,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+    connectionName: 'fleet-exporter',
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+    tls: useTls
+      ? {
+          ca: cfg.tls?.ca,
+          cert: cfg.tls?.cert,
+          key: cfg.tls?.key,
+          servername: cfg.tls?.servername ?? url.hostname,
+          rejectUnauthorized: !(cfg.tls?.insecure_skip_verify ?? false),
+        }
+      : undefined,
+  };
+  if (cfg.cluster) {
+    return new Cluster(cfg.cluster.nodes.map(hostPort), {
+      redisOptions: common,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      lazyConnect: true,
+      clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+    });
+  }
+  if (cfg.sentinel) {
+    return new Redis({
+      ...common,
+      db,
+      sentinels: cfg.sentinel.sentinels.map(hostPort),
+      name: cfg.sentinel.master_name,
+      sentinelPassword: cfg.sentinel.password,
+    });
+  }
+  return new Redis({ ...common, host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), db });
+}
+
+/** Nodes to SCAN and INFO: the client itself, or every master of a cluster. */
+export function masterNodes(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}
+
+/** Waits until the client is ready (or fails at once if it is reconnecting after an error). */
+export async function ensureReady(client: RedisClient, signal: AbortSignal): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'wait' || client.status === 'end') {
+    client.connect().catch(() => undefined);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = () => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onReady = () => (cleanup(), resolve());
+    const onError = (err: Error) => (cleanup(), reject(err));
+    const onAbort = () => (cleanup(), reject(new Error(`not connected (${client.status})`)));
+    client.once('ready', onReady);
+    client.once('error', onError);
+    signal.addEventListener('abort', onAbort);
+  });
+}

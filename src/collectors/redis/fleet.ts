@@ -1,0 +1,136 @@
+import { Snapshot, type MetricFamily } from '../../metrics/family.js';
+import type { ConsumerInfo, GroupInfo, PendingEntry, StreamInfo } from './parse.js';
+import { streamIdMs } from './parse.js';
+import type { WorkerTypeConfig } from './schema.js';
+
+export interface ObservedGroup extends GroupInfo {
+  consumerList: ConsumerInfo[];
+  oldestPending?: PendingEntry;
+}
+
+export interface ObservedStream {
+  name: string;
+  workerType: string;
+  info: StreamInfo;
+  groups: ObservedGroup[];
+}
+
+export interface ObservedFleet {
+  nowMs: number;
+  server: { usedMemoryBytes?: number; maxmemoryBytes?: number; connectedClients?: number };
+  streams: ObservedStream[];
+  /** Live heartbeats by worker type → worker id → age in seconds (undefined when unknown). */
+  alive: Map<string, Map<string, number | undefined>>;
+  /** Clean-shutdown markers present, by worker type → worker ids. */
+  shutdownMarkers: Map<string, Set<string>>;
+  knownTypes: Iterable<string>;
+}
+
+export interface FleetOptions {
+  workerTypes: readonly WorkerTypeConfig[];
+  perConsumer: boolean;
+  maxConsumerSeries: number;
+}
+
+export type ConsumerState = 'alive' | 'stranding' | 'phantom';
+
+export function consumerState(alive: boolean, pending: number): ConsumerState {
+  if (alive) return 'alive';
+  return pending > 0 ? 'stranding' : 'phantom';
+}
+
+const S = ['stream'];
+const SG = ['stream', 'group'];
+const W = ['worker_type'];
+
+/** Turns one observation of Redis into metric families (pure: no I/O, no clock). */
+export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { families: MetricFamily[]; dropped: number } {
+  const snap = new Snapshot();
+  const now = obs.nowMs;
+
+  snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(1);
+  const { usedMemoryBytes, maxmemoryBytes, connectedClients } = obs.server;
+  if (usedMemoryBytes !== undefined) snap.gauge('fleet_redis_used_memory_bytes', 'Memory Redis uses (INFO used_memory).').set(usedMemoryBytes);
+  if (maxmemoryBytes !== undefined)
+    snap.gauge('fleet_redis_maxmemory_bytes', 'Redis maxmemory setting (0 = no limit).').set(maxmemoryBytes);
+  if (connectedClients !== undefined) snap.gauge('fleet_redis_connected_clients', 'Clients connected to Redis.').set(connectedClients);
+
+  const length = snap.gauge('fleet_stream_length', 'Entries in the stream (XLEN).', S);
+  const added = snap.counter('fleet_stream_entries_added_total', 'Entries ever added to the stream (Redis 7 entries-added); rate() is arrival throughput.', S);
+  const oldestAge = snap.gauge('fleet_stream_oldest_entry_age_seconds', 'Age of the oldest entry still in the stream, from its ID.', S);
+  const lastAge = snap.gauge('fleet_stream_last_entry_age_seconds', 'Time since the last entry was added (last-generated-id), also after it was deleted.', S);
+  const streamInfo = snap.gauge('fleet_worker_stream_info', 'Which worker type consumes which stream (always 1); join on stream.', ['worker_type', 'stream']);
+  const read = snap.counter('fleet_stream_group_entries_read_total', 'Entries delivered to the group (Redis 7 entries-read); rate() is delivery throughput.', SG);
+  const lag = snap.gauge('fleet_stream_group_lag', 'Entries not yet delivered to the group (backlog); absent when Redis cannot tell.', SG);
+  const pending = snap.gauge('fleet_stream_group_pending', 'Entries delivered to the group but not yet acknowledged.', SG);
+  const pendingIdle = snap.gauge('fleet_stream_group_oldest_pending_idle_seconds', 'Idle time of the oldest pending entry (0 when nothing is pending).', SG);
+  const pendingDeliveries = snap.gauge('fleet_stream_group_oldest_pending_deliveries', 'Delivery count of the oldest pending entry; high values mean a poison message.', SG);
+  const consumers = snap.gauge('fleet_stream_group_consumers', 'Consumers by state: alive (live heartbeat), stranding (no heartbeat, holds pending), phantom (no heartbeat, nothing pending).', [...SG, 'state']);
+  const orphaned = snap.gauge('fleet_stream_group_orphaned_pending', 'Pending entries owned by consumers that are not alive.', SG);
+  const cPending = opts.perConsumer
+    ? snap.gauge('fleet_stream_consumer_pending', 'Pending entries per consumer (opt-in, capped).', [...SG, 'consumer'])
+    : undefined;
+  const cIdle = opts.perConsumer
+    ? snap.gauge('fleet_stream_consumer_idle_seconds', 'Time since the consumer last read or acked (opt-in, capped).', [...SG, 'consumer'])
+    : undefined;
+
+  let consumerBudget = opts.maxConsumerSeries;
+  let dropped = 0;
+
+  for (const s of obs.streams) {
+    const stream = s.name;
+    const aliveIds = obs.alive.get(s.workerType);
+    length.set(s.info.length, stream);
+    if (s.info.entriesAdded !== undefined) added.set(s.info.entriesAdded, stream);
+    const firstMs = s.info.length > 0 ? streamIdMs(s.info.firstEntryId) : undefined;
+    if (firstMs !== undefined) oldestAge.set(Math.max(0, (now - firstMs) / 1000), stream);
+    const lastMs = streamIdMs(s.info.lastGeneratedId);
+    if (lastMs !== undefined) lastAge.set(Math.max(0, (now - lastMs) / 1000), stream);
+    if (s.groups.length > 0) streamInfo.set(1, s.workerType, stream);
+
+    for (const g of s.groups) {
+      if (g.entriesRead !== undefined) read.set(g.entriesRead, stream, g.name);
+      if (g.lag !== undefined) lag.set(g.lag, stream, g.name);
+      pending.set(g.pending, stream, g.name);
+      pendingIdle.set(g.oldestPending ? g.oldestPending.idleMs / 1000 : 0, stream, g.name);
+      pendingDeliveries.set(g.oldestPending ? g.oldestPending.deliveries : 0, stream, g.name);
+      const counts = { alive: 0, stranding: 0, phantom: 0 };
+      let orphanedPending = 0;
+      for (const c of g.consumerList) {
+        const state = consumerState(aliveIds?.has(c.name) ?? false, c.pending);
+        counts[state]++;
+        if (state !== 'alive') orphanedPending += c.pending;
+        if (cPending && cIdle) {
+          if (consumerBudget > 0) {
+            consumerBudget--;
+            cPending.set(c.pending, stream, g.name, c.name);
+            cIdle.set(c.idleMs / 1000, stream, g.name, c.name);
+          } else dropped += 2;
+        }
+      }
+      consumers.set(counts.alive, stream, g.name, 'alive');
+      consumers.set(counts.stranding, stream, g.name, 'stranding');
+      consumers.set(counts.phantom, stream, g.name, 'phantom');
+      orphaned.set(orphanedPending, stream, g.name);
+    }
+  }
+
+  const configured = new Map(opts.workerTypes.map((w) => [w.name, w]));
+  const alive = snap.gauge('fleet_workers_alive', 'Workers of this type with a live heartbeat key.', W);
+  const markers = snap.gauge('fleet_worker_shutdown_markers', 'Clean-shutdown markers present (workers that stopped on SIGTERM recently).', W);
+  const minAlive = snap.gauge('fleet_worker_min_alive', 'Configured minimum of live workers (default 1).', W);
+  const concurrency = snap.gauge('fleet_worker_concurrency', 'Configured task slots per worker (default 1).', W);
+  const maxAge = snap.gauge('fleet_worker_heartbeat_max_age_seconds', 'Age of the stalest live heartbeat of this type (absent when no age is known).', W);
+  for (const type of [...new Set(obs.knownTypes)].sort()) {
+    const ids = obs.alive.get(type);
+    alive.set(ids?.size ?? 0, type);
+    markers.set(obs.shutdownMarkers.get(type)?.size ?? 0, type);
+    minAlive.set(configured.get(type)?.min_alive ?? 1, type);
+    concurrency.set(configured.get(type)?.concurrency ?? 1, type);
+    let max: number | undefined;
+    for (const age of ids?.values() ?? []) if (age !== undefined && (max === undefined || age > max)) max = age;
+    if (max !== undefined) maxAge.set(max, type);
+  }
+
+  return { families: snap.families(), dropped };
+}

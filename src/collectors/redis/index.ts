@@ -1,0 +1,288 @@
+import { Cluster } from 'ioredis';
+import type { Collector, CollectContext, CollectResult } from '../types.js';
+import { CollectError } from '../types.js';
+import type { Logger } from '../../log.js';
+import { Snapshot } from '../../metrics/family.js';
+import { errorMessage } from '../../redact.js';
+import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
+import { Periodic, scanKeys } from './discovery.js';
+import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
+import { KeyTemplate } from './keys.js';
+import {
+  heartbeatTimeMs,
+  parseInfo,
+  parseOldestPending,
+  parseTime,
+  parseXinfoConsumers,
+  parseXinfoGroups,
+  parseXinfoStream,
+} from './parse.js';
+import type { RedisConfig } from './schema.js';
+
+const MGET_CHUNK = 1000;
+
+/** Resolves to the value or to the Error, so one bad key never fails a whole batch. */
+function settle<T>(p: Promise<T>): Promise<T | Error> {
+  return p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+}
+
+function isMissingOrWrongType(e: Error): boolean {
+  return /no such key|WRONGTYPE|ERR The XINFO|requires the key to exist/i.test(e.message);
+}
+
+/**
+ * Redis Streams, consumer groups and worker heartbeats, read on every scrape
+ * in four pipelined batches:
+ *   1. TIME, INFO, XINFO STREAM and XINFO GROUPS for every stream
+ *   2. XINFO CONSUMERS for every group, XPENDING (oldest entry) where pending > 0
+ *   3. heartbeat values of every consumer and scanned worker (MGET)
+ *   4. PTTL of heartbeats whose value carries no time, shutdown markers of workers not alive
+ * Stream and heartbeat discovery (SCAN) run on their own slower intervals.
+ */
+export class RedisCollector implements Collector {
+  readonly name = 'redis';
+  readonly timeoutSeconds: number;
+  readonly minIntervalSeconds: number;
+  private client?: RedisClient;
+  private log?: Logger;
+  private readonly heartbeatKey: KeyTemplate;
+  private readonly shutdownKey: KeyTemplate;
+  private readonly typeOfStream: Map<string, string>;
+  private discoveredStreams: string[] = [];
+  private streamDiscovery?: Periodic;
+  private heartbeatDiscovery?: Periodic;
+  /** Heartbeat and shutdown-marker keys found by SCAN: workers that may consume no stream. */
+  private scannedHeartbeats = new Map<string, { workerType: string; workerId: string }>();
+  private scannedMarkers = new Map<string, { workerType: string; workerId: string }>();
+  /** Worker types ever seen; a known type keeps its series at zero when all its workers are gone. */
+  private readonly seenTypes = new Set<string>();
+  /** Explicit streams that are not streams: warned about once, not on every scrape. */
+  private readonly warnedKeys = new Set<string>();
+
+  constructor(private readonly cfg: RedisConfig) {
+    this.timeoutSeconds = cfg.timeout_seconds;
+    this.minIntervalSeconds = cfg.min_interval_seconds;
+    this.heartbeatKey = new KeyTemplate(cfg.heartbeats.key);
+    this.shutdownKey = new KeyTemplate(cfg.heartbeats.shutdown_key);
+    this.typeOfStream = new Map(cfg.worker_types.filter((w) => w.stream).map((w) => [w.stream!, w.name]));
+    for (const w of cfg.worker_types) this.seenTypes.add(w.name);
+  }
+
+  start(log: Logger): void {
+    this.log = log;
+    const client = createRedisClient(this.cfg);
+    this.client = client;
+    let lastError = '';
+    client.on('error', (err: Error) => {
+      const msg = errorMessage(err);
+      if (msg !== lastError) log.warn({ error: msg }, 'redis connection error');
+      lastError = msg;
+    });
+    client.on('ready', () => {
+      if (lastError) log.info('redis connection restored');
+      lastError = '';
+    });
+    client.connect().catch(() => undefined);
+    this.streamDiscovery = new Periodic(this.cfg.streams.discovery_interval_seconds, () => this.discoverStreams());
+    this.streamDiscovery.start();
+    if (this.cfg.heartbeats.scan) {
+      this.heartbeatDiscovery = new Periodic(this.cfg.heartbeats.scan_interval_seconds, () => this.discoverHeartbeats());
+      this.heartbeatDiscovery.start();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.streamDiscovery?.stop();
+    this.heartbeatDiscovery?.stop();
+    this.client?.disconnect();
+  }
+
+  private async discoverStreams(): Promise<void> {
+    const client = this.client!;
+    if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
+    if (this.cfg.streams.patterns.length === 0) return;
+    const found = new Set<string>();
+    for (const node of masterNodes(client)) {
+      for (const pattern of this.cfg.streams.patterns) {
+        for (const k of await scanKeys(node, pattern, 'stream')) found.add(k);
+      }
+    }
+    this.discoveredStreams = [...found];
+  }
+
+  private async discoverHeartbeats(): Promise<void> {
+    const client = this.client!;
+    if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
+    const heartbeats = new Map<string, { workerType: string; workerId: string }>();
+    const markers = new Map<string, { workerType: string; workerId: string }>();
+    for (const node of masterNodes(client)) {
+      for (const [template, into] of [
+        [this.heartbeatKey, heartbeats],
+        [this.shutdownKey, markers],
+      ] as const) {
+        for (const k of await scanKeys(node, template.scanPattern)) {
+          const parsed = template.parse(k);
+          if (parsed) into.set(k, parsed);
+        }
+      }
+    }
+    this.scannedHeartbeats = heartbeats;
+    this.scannedMarkers = markers;
+  }
+
+  private streams(): string[] {
+    const names = new Set<string>(this.discoveredStreams);
+    for (const n of this.cfg.streams.names) names.add(n);
+    for (const s of this.typeOfStream.keys()) names.add(s);
+    return [...names].sort();
+  }
+
+  async collect({ signal }: CollectContext): Promise<CollectResult> {
+    const client = this.client!;
+    try {
+      await ensureReady(client, signal);
+      if (this.streamDiscovery && this.streamDiscovery.lastRunMs === 0) await this.streamDiscovery.run();
+      if (this.heartbeatDiscovery && this.heartbeatDiscovery.lastRunMs === 0) await this.heartbeatDiscovery.run();
+      return await this.read(client);
+    } catch (err) {
+      const snap = new Snapshot();
+      snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
+      throw new CollectError(errorMessage(err), snap.families());
+    }
+  }
+
+  private async read(client: RedisClient): Promise<CollectResult> {
+    const names = this.streams();
+    const nodes = masterNodes(client);
+
+    // Batch 1: server state and every stream's XINFO STREAM / GROUPS.
+    const [timeReply, memInfos, clientInfos, streamReplies, groupReplies] = await Promise.all([
+      client.time(),
+      Promise.all(nodes.map((n) => n.info('memory'))),
+      Promise.all(nodes.map((n) => n.info('clients'))),
+      Promise.all(names.map((s) => settle(client.xinfo('STREAM', s)))),
+      Promise.all(names.map((s) => settle(client.xinfo('GROUPS', s)))),
+    ]);
+    const nowMs = parseTime(timeReply);
+    const sum = (infos: string[], field: string) => infos.reduce((acc, t) => acc + Number(parseInfo(t).get(field) ?? 0), 0);
+
+    const streams: ObservedStream[] = [];
+    names.forEach((name, i) => {
+      const sReply = streamReplies[i];
+      const gReply = groupReplies[i];
+      if (sReply instanceof Error || gReply instanceof Error) {
+        const e = (sReply instanceof Error ? sReply : gReply) as Error;
+        if (!isMissingOrWrongType(e)) throw e;
+        if (/WRONGTYPE/.test(e.message) && !this.warnedKeys.has(name)) {
+          this.warnedKeys.add(name);
+          this.log?.warn({ key: name }, 'configured stream is not a stream; skipping it');
+        }
+        return;
+      }
+      const workerType = this.typeOfStream.get(name) ?? name;
+      const groups = parseXinfoGroups(gReply).map((g) => ({ ...g, consumerList: [] }) as ObservedGroup);
+      if (groups.length > 0) this.seenTypes.add(workerType);
+      streams.push({ name, workerType, info: parseXinfoStream(sReply), groups });
+    });
+
+    // Batch 2: consumers of every group, and the oldest pending entry where something is pending.
+    const groupRefs = streams.flatMap((s) => s.groups.map((g) => ({ s, g })));
+    const [consumerReplies, pendingReplies] = await Promise.all([
+      Promise.all(groupRefs.map(({ s, g }) => settle(client.xinfo('CONSUMERS', s.name, g.name)))),
+      Promise.all(
+        groupRefs.map(({ s, g }) =>
+          g.pending > 0 ? settle(client.xpending(s.name, g.name, '-', '+', 1)) : Promise.resolve(undefined),
+        ),
+      ),
+    ]);
+    groupRefs.forEach(({ g }, i) => {
+      const c = consumerReplies[i];
+      const p = pendingReplies[i];
+      // A group deleted between the batches simply reports no consumers.
+      if (!(c instanceof Error)) g.consumerList = parseXinfoConsumers(c);
+      if (p !== undefined && !(p instanceof Error)) g.oldestPending = parseOldestPending(p);
+    });
+
+    // Batch 3: heartbeat values of every worker we know of (null: missing, or not a string).
+    const candidates = new Map<string, { workerType: string; workerId: string }>();
+    for (const s of streams)
+      for (const g of s.groups)
+        for (const c of g.consumerList) candidates.set(this.heartbeatKey.format(s.workerType, c.name), { workerType: s.workerType, workerId: c.name });
+    for (const [k, v] of this.scannedHeartbeats) {
+      candidates.set(k, v);
+      this.seenTypes.add(v.workerType);
+    }
+    for (const v of this.scannedMarkers.values()) this.seenTypes.add(v.workerType);
+    const hbKeys = [...candidates.keys()];
+    const values = await this.getMany(client, hbKeys);
+
+    // Batch 4: PTTL where the value carries no time (or is missing: a key of
+    // another type still counts as alive), shutdown markers of the rest.
+    const alive = new Map<string, Map<string, number | undefined>>();
+    const setAlive = (who: { workerType: string; workerId: string }, age: number | undefined) => {
+      let ids = alive.get(who.workerType);
+      if (!ids) alive.set(who.workerType, (ids = new Map()));
+      ids.set(who.workerId, age);
+    };
+    const needTtl: string[] = [];
+    const markerCandidates = new Map<string, { workerType: string; workerId: string }>(this.scannedMarkers);
+    hbKeys.forEach((key, i) => {
+      const who = candidates.get(key)!;
+      const v = values[i];
+      const t = heartbeatTimeMs(v);
+      if (t !== undefined) return setAlive(who, Math.max(0, (nowMs - t) / 1000));
+      needTtl.push(key);
+      if (v === null || v === undefined) markerCandidates.set(this.shutdownKey.format(who.workerType, who.workerId), who);
+    });
+    const markerKeys = [...markerCandidates.keys()];
+    const [ttls, markerValues] = await Promise.all([
+      Promise.all(needTtl.map((k) => client.pttl(k))),
+      this.getMany(client, markerKeys),
+    ]);
+    const ttl = this.cfg.heartbeats.ttl_seconds;
+    needTtl.forEach((key, i) => {
+      const ms = ttls[i]!;
+      if (ms === -2) return; // no such key: not alive
+      // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
+      setAlive(candidates.get(key)!, ms >= 0 ? Math.max(0, ttl - ms / 1000) : undefined);
+    });
+    const shutdownMarkers = new Map<string, Set<string>>();
+    markerKeys.forEach((k, i) => {
+      if (markerValues[i] === null || markerValues[i] === undefined) return;
+      const who = markerCandidates.get(k)!;
+      let ids = shutdownMarkers.get(who.workerType);
+      if (!ids) shutdownMarkers.set(who.workerType, (ids = new Set()));
+      ids.add(who.workerId);
+    });
+
+    const { families, dropped } = buildFleetMetrics(
+      {
+        nowMs,
+        server: {
+          usedMemoryBytes: sum(memInfos, 'used_memory'),
+          maxmemoryBytes: sum(memInfos, 'maxmemory'),
+          connectedClients: sum(clientInfos, 'connected_clients'),
+        },
+        streams,
+        alive,
+        shutdownMarkers,
+        knownTypes: this.seenTypes,
+      },
+      {
+        workerTypes: this.cfg.worker_types,
+        perConsumer: this.cfg.streams.per_consumer,
+        maxConsumerSeries: this.cfg.streams.max_consumer_series,
+      },
+    );
+    return { families, droppedSeries: dropped };
+  }
+
+  /** Values of many keys: MGET in chunks, or GET per key on a cluster (keys span slots). */
+  private async getMany(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    if (client instanceof Cluster) return Promise.all(keys.map((k) => client.get(k)));
+    const chunks: Promise<(string | null)[]>[] = [];
+    for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(client.mget(keys.slice(i, i + MGET_CHUNK)));
+    return (await Promise.all(chunks)).flat();
+  }
+}

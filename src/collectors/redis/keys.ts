@@ -1,0 +1,52 @@
+/** Heartbeat key templates: `worker:heartbeat:{worker_type}:{worker_id}`. */
+export class KeyTemplate {
+  private readonly regex: RegExp;
+  readonly scanPattern: string;
+
+  constructor(readonly template: string) {
+    const parts = template.split(/(\{worker_type\}|\{worker_id\})/);
+    this.scanPattern = parts
+      .map((p) => (p === '{worker_type}' || p === '{worker_id}' ? '*' : p.replace(/[*?[\]\\]/g, '\\$&')))
+      .join('');
+    // The type is matched lazily and the id greedily: ids (host:pid) contain
+    // colons more often than type names do.
+    const re = parts
+      .map((p) => {
+        if (p === '{worker_type}') return '(?<type>.+?)';
+        if (p === '{worker_id}') return '(?<id>.+)';
+        return p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('');
+    this.regex = new RegExp(`^${re}$`, 's');
+  }
+
+  format(workerType: string, workerId: string): string {
+    return this.template.replace('{worker_type}', workerType).replace('{worker_id}', workerId);
+  }
+
+  parse(key: string): { workerType: string; workerId: string } | undefined {
+    const m = this.regex.exec(key);
+    if (!m?.groups) return undefined;
+    return { workerType: m.groups.type!, workerId: m.groups.id! };
+  }
+}
+
+/** Converts a SCAN MATCH glob to a RegExp (used to filter explicit lists and tests). */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '\\' && i + 1 < glob.length) re += glob[++i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^\^/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's');
+}

@@ -1,0 +1,166 @@
+/**
+ * Pure parsers for Redis replies (as ioredis returns them: flat arrays of
+ * field/value pairs). Kept free of I/O so they are tested against fixtures.
+ */
+type Reply = unknown;
+
+function fields(reply: Reply): Map<string, Reply> {
+  const m = new Map<string, Reply>();
+  if (!Array.isArray(reply)) return m;
+  for (let i = 0; i + 1 < reply.length; i += 2) m.set(String(reply[i]), reply[i + 1]);
+  return m;
+}
+
+function num(v: Reply): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function str(v: Reply): string | undefined {
+  return v === null || v === undefined ? undefined : String(v);
+}
+
+/** Milliseconds part of a stream ID ("1700000000000-0"); undefined for 0-0 or garbage. */
+export function streamIdMs(id: string | undefined): number | undefined {
+  if (!id) return undefined;
+  const ms = Number(id.split('-', 1)[0]);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+export interface StreamInfo {
+  length: number;
+  /** Redis ≥ 7: entries ever added (a counter). */
+  entriesAdded?: number;
+  lastGeneratedId?: string;
+  firstEntryId?: string;
+  groupCount: number;
+}
+
+export function parseXinfoStream(reply: Reply): StreamInfo {
+  const f = fields(reply);
+  const first = f.get('first-entry');
+  return {
+    length: num(f.get('length')) ?? 0,
+    entriesAdded: num(f.get('entries-added')),
+    lastGeneratedId: str(f.get('last-generated-id')),
+    firstEntryId: Array.isArray(first) ? str(first[0]) : undefined,
+    groupCount: num(f.get('groups')) ?? 0,
+  };
+}
+
+export interface GroupInfo {
+  name: string;
+  consumers: number;
+  pending: number;
+  lastDeliveredId?: string;
+  /** Redis ≥ 7; null when Redis cannot tell. */
+  entriesRead?: number;
+  /** Redis ≥ 7: entries not yet delivered; absent when Redis cannot tell. */
+  lag?: number;
+}
+
+export function parseXinfoGroups(reply: Reply): GroupInfo[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((g) => {
+    const f = fields(g);
+    return {
+      name: String(f.get('name')),
+      consumers: num(f.get('consumers')) ?? 0,
+      pending: num(f.get('pending')) ?? 0,
+      lastDeliveredId: str(f.get('last-delivered-id')),
+      entriesRead: num(f.get('entries-read')),
+      lag: num(f.get('lag')),
+    };
+  });
+}
+
+export interface ConsumerInfo {
+  name: string;
+  pending: number;
+  idleMs: number;
+}
+
+export function parseXinfoConsumers(reply: Reply): ConsumerInfo[] {
+  if (!Array.isArray(reply)) return [];
+  const out: ConsumerInfo[] = new Array(reply.length);
+  for (let i = 0; i < reply.length; i++) {
+    const c = reply[i] as Reply[];
+    // Fast path: Redis answers name, pending, idle in this order.
+    if (c[0] === 'name' && c[2] === 'pending' && c[4] === 'idle') {
+      out[i] = { name: String(c[1]), pending: Number(c[3]), idleMs: Number(c[5]) };
+    } else {
+      const f = fields(c);
+      out[i] = { name: String(f.get('name')), pending: num(f.get('pending')) ?? 0, idleMs: num(f.get('idle')) ?? 0 };
+    }
+  }
+  return out;
+}
+
+export interface PendingEntry {
+  id: string;
+  consumer: string;
+  idleMs: number;
+  deliveries: number;
+}
+
+/** Extended XPENDING form (`XPENDING key group - + 1`): the oldest pending entry. */
+export function parseOldestPending(reply: Reply): PendingEntry | undefined {
+  if (!Array.isArray(reply) || reply.length === 0 || !Array.isArray(reply[0])) return undefined;
+  const [id, consumer, idle, deliveries] = reply[0] as Reply[];
+  return { id: String(id), consumer: String(consumer), idleMs: num(idle) ?? 0, deliveries: num(deliveries) ?? 0 };
+}
+
+/** INFO text → field map. */
+export function parseInfo(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    if (i > 0) m.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return m;
+}
+
+/** TIME reply → unix milliseconds (the server's clock, so ages do not depend on ours). */
+export function parseTime(reply: Reply): number {
+  if (!Array.isArray(reply)) return Date.now();
+  return Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
+}
+
+const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'last_heartbeat', 'heartbeat_at', 'updated_at', 'at'];
+
+/**
+ * A heartbeat value may be empty, a number (unix seconds or milliseconds) or
+ * JSON carrying a timestamp. Returns the heartbeat's time in unix ms, or
+ * undefined when the value does not tell (the key's TTL will).
+ */
+export function heartbeatTimeMs(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return toUnixMs(Number(trimmed));
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      return undefined;
+    }
+    if (!parsed || typeof parsed !== 'object') return undefined;
+    for (const f of TIMESTAMP_FIELDS) {
+      const v = (parsed as Record<string, unknown>)[f];
+      if (typeof v === 'number') return toUnixMs(v);
+      if (typeof v === 'string') {
+        if (/^\d+(\.\d+)?$/.test(v)) return toUnixMs(Number(v));
+        const t = Date.parse(v);
+        if (Number.isFinite(t)) return t;
+      }
+    }
+  }
+  return undefined;
+}
+
+function toUnixMs(n: number): number | undefined {
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  return n > 1e11 ? n : n * 1000; // seconds until the year 5138
+}

@@ -1,0 +1,46 @@
+import type { Logger } from '../log.js';
+import type { MetricFamily } from '../metrics/family.js';
+
+export interface CollectContext {
+  /** Aborted when the collector's time budget for this scrape runs out. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface CollectResult {
+  families: MetricFamily[];
+  /** Per-entity series left out because of a configured cap (fleet_series_dropped_total). */
+  droppedSeries?: number;
+}
+
+/**
+ * One source of metrics. A collector only returns or throws: the scrape
+ * engine times it, caches it and owns the fleet_collector_* health metrics.
+ */
+export interface Collector {
+  /** Label value of `collector`, config key and folder name. */
+  readonly name: string;
+  /** Time budget for one collection (capped by the scrape's own timeout). */
+  readonly timeoutSeconds: number;
+  /** Results younger than this are served from cache (0 = collect on every scrape). */
+  readonly minIntervalSeconds: number;
+  /** Starts background work (discovery, API refresh loops). Must not throw for an unreachable source. */
+  start(log: Logger): void;
+  collect(ctx: CollectContext): Promise<CollectResult>;
+  /**
+   * For collectors that refresh in the background: when their data was last
+   * fetched successfully, in unix seconds. Scrape-time collectors omit it.
+   */
+  lastSuccessSeconds?(): number | undefined;
+  close(): Promise<void>;
+}
+
+/** A failure that still has something to export (e.g. `fleet_redis_up 0`). */
+export class CollectError extends Error {
+  constructor(
+    message: string,
+    readonly families: MetricFamily[],
+  ) {
+    super(message);
+  }
+}

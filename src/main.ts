@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { createCollectors } from './collectors/index.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
+import { createLogger } from './log.js';
+import { ScrapeEngine } from './scrape.js';
+import { createApp } from './server.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--log-level LEVEL]
+       fleet-exporter --check-config --config FILE
+       fleet-exporter --version
+
+A stateless Prometheus exporter for worker fleets: Redis Streams, worker
+heartbeats, Postgres, Daytona sandboxes and EC2 instances.
+
+Options:
+  -c, --config FILE        YAML config file (env FLEET_CONFIG)
+  -l, --listen HOST:PORT   address to serve /metrics on (env FLEET_LISTEN;
+                           default: the config's listen, else ${DEFAULT_LISTEN})
+      --check-config       validate the config and exit (connects nowhere)
+      --log-level LEVEL    trace|debug|info|warn|error (overrides the config)
+  -v, --version            print the version and exit
+  -h, --help               print this help and exit
+
+Endpoints: /metrics, /healthz, /readyz, / (status page).
+Docs: README.md, docs/configuration.md, docs/metrics.md.
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`fleet-exporter: ${message}\n`);
+  process.exit(code);
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const parsed = listenSchema.safeParse(listen);
+  if (!parsed.success) fail(`invalid listen address "${listen}": must be HOST:PORT`);
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const port = Number(listen.slice(i + 1));
+  if (port > 65535) fail(`invalid listen address "${listen}": port out of range`);
+  return { host, port };
+}
+
+function main(): void {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        listen: { type: 'string', short: 'l' },
+        'check-config': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`fleet-exporter ${VERSION} (node ${process.version})\n`);
+    return;
+  }
+
+  const configFile = args.config ?? process.env.FLEET_CONFIG;
+  if (!configFile) fail(`no config file: pass --config FILE or set FLEET_CONFIG\n\n${USAGE}`);
+
+  let config: Config;
+  try {
+    config = loadConfig(configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`fleet-exporter: invalid config ${err.file} (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):\n`);
+      for (const p of err.problems) process.stderr.write(`${p}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const listen = args.listen ?? process.env.FLEET_LISTEN ?? config.listen ?? DEFAULT_LISTEN;
+  const { host, port } = parseListen(listen);
+  const sources = (['redis', 'postgres', 'daytona', 'aws'] as const).filter((k) => config[k] !== undefined);
+
+  if (args['check-config']) {
+    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}\n`);
+    return;
+  }
+
+  const log = createLogger(args['log-level'] ?? config.log_level);
+  const engine = new ScrapeEngine(createCollectors(config), log, config.scrape_timeout_seconds);
+  const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds });
+  const server = app.listen(port, host);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    log.fatal({ listen, error: err.message }, 'cannot listen');
+    process.exit(1);
+  });
+  server.on('listening', () => {
+    engine.start();
+    log.info({ listen, version: VERSION, sources }, 'fleet-exporter listening');
+  });
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    server.close();
+    void engine.close().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main();

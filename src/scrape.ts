@@ -1,0 +1,164 @@
+import type { Collector } from './collectors/types.js';
+import type { Logger } from './log.js';
+import { CounterVec, Snapshot, type MetricFamily } from './metrics/family.js';
+import { errorMessage } from './redact.js';
+
+export interface CollectorStatus {
+  name: string;
+  up: boolean;
+  durationSeconds: number;
+  lastSuccessSeconds?: number;
+  lastError?: string;
+}
+
+interface CollectorState {
+  collector: Collector;
+  status: CollectorStatus;
+  cached?: MetricFamily[];
+  cachedAt: number;
+  /** A collection that outlived its timeout is not started again until it settles. */
+  running?: Promise<unknown>;
+  everRan: boolean;
+}
+
+export interface ScrapeResult {
+  families: MetricFamily[];
+  statuses: CollectorStatus[];
+}
+
+const errorsTotal = () => new CounterVec('fleet_collector_errors_total', 'Failed collections per collector.', ['collector']);
+const droppedTotal = () =>
+  new CounterVec('fleet_series_dropped_total', 'Per-entity series left out because of a configured cap.', ['collector']);
+
+class TimeoutError extends Error {}
+
+/**
+ * Runs every collector concurrently, each within its own time budget, and
+ * adds the fleet_collector_* self-metrics (node_exporter's execute()).
+ * Concurrent scrapes share one in-flight collection (single-flight).
+ */
+export class ScrapeEngine {
+  private readonly states: CollectorState[];
+  private inFlight?: Promise<ScrapeResult>;
+  private readonly errors = errorsTotal();
+  private readonly dropped = droppedTotal();
+  /** Number of collections actually run (not served from single-flight); used by tests. */
+  collections = 0;
+
+  constructor(
+    collectors: Collector[],
+    private readonly log: Logger,
+    private readonly defaultTimeoutSeconds: number,
+  ) {
+    this.states = collectors.map((collector) => ({
+      collector,
+      status: { name: collector.name, up: false, durationSeconds: 0 },
+      cachedAt: 0,
+      everRan: false,
+    }));
+    for (const s of this.states) {
+      this.errors.touch([s.collector.name]);
+      this.dropped.touch([s.collector.name]);
+    }
+  }
+
+  start(): void {
+    for (const s of this.states) s.collector.start(this.log.child({ collector: s.collector.name }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.states.map((s) => s.collector.close()));
+  }
+
+  /** @param timeoutSeconds the scrape's own budget (Prometheus's header, minus a margin). */
+  scrape(timeoutSeconds = this.defaultTimeoutSeconds): Promise<ScrapeResult> {
+    if (!this.inFlight) {
+      this.inFlight = this.collectAll(timeoutSeconds).finally(() => {
+        this.inFlight = undefined;
+      });
+    }
+    return this.inFlight;
+  }
+
+  private async collectAll(timeoutSeconds: number): Promise<ScrapeResult> {
+    this.collections++;
+    await Promise.all(this.states.map((s) => this.collectOne(s, timeoutSeconds)));
+    const families: MetricFamily[] = [];
+    for (const s of this.states) if (s.cached) families.push(...s.cached);
+    families.push(...this.selfMetrics());
+    return { families, statuses: this.states.map((s) => ({ ...s.status })) };
+  }
+
+  private async collectOne(state: CollectorState, scrapeTimeout: number): Promise<void> {
+    const { collector } = state;
+    const now = Date.now();
+    if (state.everRan && collector.minIntervalSeconds > 0 && now - state.cachedAt < collector.minIntervalSeconds * 1000) {
+      return; // fresh enough: serve the cached result
+    }
+    const timeout = Math.min(collector.timeoutSeconds, scrapeTimeout);
+    const started = performance.now();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (state.running) throw new Error('previous collection is still running');
+      const log = this.log.child({ collector: collector.name });
+      const work = collector.collect({ signal: controller.signal, log });
+      state.running = work;
+      work.then(
+        () => (state.running = undefined),
+        () => (state.running = undefined),
+      );
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new TimeoutError(`timed out after ${timeout}s`));
+        }, timeout * 1000);
+      });
+      const result = await Promise.race([work, deadline]);
+      state.cached = result.families;
+      state.cachedAt = now;
+      if (result.droppedSeries) this.dropped.inc([collector.name], result.droppedSeries);
+      this.setUp(state, true);
+      state.status.lastSuccessSeconds = collector.lastSuccessSeconds?.() ?? Date.now() / 1000;
+    } catch (err) {
+      this.errors.inc([collector.name]);
+      // Background collectors keep serving their last good data (they decide
+      // when it is too stale); scrape-time collectors have nothing current to show.
+      if (!collector.lastSuccessSeconds) state.cached = (err as { families?: MetricFamily[] }).families;
+      else state.status.lastSuccessSeconds = collector.lastSuccessSeconds();
+      this.setUp(state, false, errorMessage(err));
+    } finally {
+      clearTimeout(timer);
+      state.everRan = true;
+      state.status.durationSeconds = (performance.now() - started) / 1000;
+    }
+  }
+
+  /** Logs only on a change of state, never once per scrape. */
+  private setUp(state: CollectorState, up: boolean, error?: string): void {
+    const changed = state.status.up !== up || !state.everRan;
+    state.status.up = up;
+    if (up) state.status.lastError = undefined;
+    else state.status.lastError = error;
+    if (!changed) return;
+    if (up) this.log.info({ collector: state.collector.name }, 'collector is up');
+    else this.log.warn({ collector: state.collector.name, error }, 'collector failed');
+  }
+
+  private selfMetrics(): MetricFamily[] {
+    const snap = new Snapshot();
+    const up = snap.gauge('fleet_collector_up', 'Whether the last collection of this collector succeeded (1) or failed (0).', ['collector']);
+    const duration = snap.gauge('fleet_collector_duration_seconds', 'Time the last collection took.', ['collector']);
+    const last = snap.gauge(
+      'fleet_collector_last_success_timestamp_seconds',
+      'Unix time of the last successful collection (for background collectors: of the last successful API refresh).',
+      ['collector'],
+    );
+    for (const { status } of this.states) {
+      up.set(status.up ? 1 : 0, status.name);
+      duration.set(status.durationSeconds, status.name);
+      if (status.lastSuccessSeconds !== undefined) last.set(status.lastSuccessSeconds, status.name);
+    }
+    return [...snap.families(), this.errors.family(), this.dropped.family()];
+  }
+}

@@ -1,0 +1,65 @@
+import express, { type Express } from 'express';
+import type { Logger } from './log.js';
+import type { MetricFamily } from './metrics/family.js';
+import { negotiate, render } from './metrics/exposition.js';
+import { ProcessMetrics } from './metrics/process.js';
+import type { ScrapeEngine } from './scrape.js';
+import { renderStatusPage } from './status-page.js';
+import { VERSION } from './version.js';
+
+/** Margin left for rendering and the network inside Prometheus's scrape timeout. */
+const SCRAPE_TIMEOUT_MARGIN_SECONDS = 0.5;
+
+export function scrapeTimeout(header: string | undefined, configured: number): number {
+  const fromPrometheus = Number(header);
+  if (!header || !Number.isFinite(fromPrometheus) || fromPrometheus <= 0) return configured;
+  return Math.max(0.1, Math.min(configured, fromPrometheus - SCRAPE_TIMEOUT_MARGIN_SECONDS));
+}
+
+function buildInfo(): MetricFamily {
+  return {
+    name: 'fleet_exporter_build_info',
+    help: 'Always 1; labels carry the exporter version and the Node.js version.',
+    type: 'gauge',
+    labelNames: ['version', 'nodejs_version'],
+    samples: [{ labelValues: [VERSION, process.version], value: 1 }],
+  };
+}
+
+export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeoutSeconds: number }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const processMetrics = new ProcessMetrics();
+
+  app.get('/metrics', async (req, res) => {
+    const timeout = scrapeTimeout(req.get('X-Prometheus-Scrape-Timeout-Seconds'), opts.scrapeTimeoutSeconds);
+    try {
+      const { families } = await engine.scrape(timeout);
+      const contentType = negotiate(req.get('Accept'));
+      const body = render([buildInfo(), ...families, ...(await processMetrics.families())], contentType);
+      res.set('Content-Type', contentType).send(body);
+    } catch (err) {
+      // Collectors cannot fail a scrape; this is a bug in the exporter itself.
+      opts.log.error({ err }, 'scrape failed');
+      res.status(500).type('text/plain').send('internal error while rendering metrics\n');
+    }
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+
+  app.get('/readyz', (_req, res) => {
+    res.type('text/plain').send('ready\n');
+  });
+
+  app.get('/', async (req, res) => {
+    const { families, statuses } = await engine.scrape(scrapeTimeout(undefined, opts.scrapeTimeoutSeconds));
+    res.type('html').send(renderStatusPage({ version: VERSION, statuses, families, nowSeconds: Date.now() / 1000 }));
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found; see / for the status page and /metrics\n');
+  });
+  return app;
+}
