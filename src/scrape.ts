@@ -1,4 +1,4 @@
-import type { Collector } from './collectors/types.js';
+import { CollectError, type Collector } from './collectors/types.js';
 import type { Logger } from './log.js';
 import { CounterVec, Snapshot, type MetricFamily } from './metrics/family.js';
 import { errorMessage } from './redact.js';
@@ -122,10 +122,10 @@ export class ScrapeEngine {
       state.status.lastSuccessSeconds = collector.lastSuccessSeconds?.() ?? Date.now() / 1000;
     } catch (err) {
       this.errors.inc([collector.name]);
-      // Background collectors keep serving their last good data (they decide
-      // when it is too stale); scrape-time collectors have nothing current to show.
-      if (!collector.lastSuccessSeconds) state.cached = (err as { families?: MetricFamily[] }).families;
-      else state.status.lastSuccessSeconds = collector.lastSuccessSeconds();
+      // A collector may still have something to show (fleet_redis_up 0, or a
+      // background collector's last good result); otherwise nothing is current.
+      state.cached = err instanceof CollectError ? err.families : undefined;
+      if (collector.lastSuccessSeconds) state.status.lastSuccessSeconds = collector.lastSuccessSeconds();
       this.setUp(state, false, errorMessage(err));
     } finally {
       clearTimeout(timer);
