@@ -80,6 +80,8 @@ export class BackgroundRefresher {
     const families = fresh ? (this.families ?? []) : [];
     if (this.lastError) throw new CollectError(this.lastError, families);
     if (this.successAtMs === undefined) throw new CollectError('no successful refresh yet', []);
+    // A refresh that hangs (no error yet) must not leave the collector "up" with nothing to show.
+    if (!fresh) throw new CollectError(`no successful refresh for over ${this.opts.maxStalenessSeconds}s`, []);
     return families;
   }
 }

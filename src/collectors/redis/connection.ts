@@ -67,6 +67,8 @@ export function masterNodes(client: RedisClient): Redis[] {
 /** Waits until the client is ready (or fails at once if it is reconnecting after an error). */
 export async function ensureReady(client: RedisClient, signal: AbortSignal): Promise<void> {
   if (client.status === 'ready') return;
+  // While ioredis waits to reconnect, fail at once: a dead Redis must cost a scrape milliseconds.
+  if (client.status === 'reconnecting') throw new Error('not connected to Redis (reconnecting)');
   if (client.status === 'wait' || client.status === 'end') {
     client.connect().catch(() => undefined);
   }

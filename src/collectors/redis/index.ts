@@ -56,6 +56,8 @@ export class RedisCollector implements Collector {
   private scannedMarkers = new Map<string, { workerType: string; workerId: string }>();
   /** Worker types ever seen; a known type keeps its series at zero when all its workers are gone. */
   private readonly seenTypes = new Set<string>();
+  /** Why the connection is down, for the status page (ioredis retries in the background). */
+  private connectionError?: string;
   /** Explicit streams that are not streams: warned about once, not on every scrape. */
   private readonly warnedKeys = new Set<string>();
 
@@ -72,15 +74,14 @@ export class RedisCollector implements Collector {
     this.log = log;
     const client = createRedisClient(this.cfg);
     this.client = client;
-    let lastError = '';
     client.on('error', (err: Error) => {
       const msg = errorMessage(err);
-      if (msg !== lastError) log.warn({ error: msg }, 'redis connection error');
-      lastError = msg;
+      if (msg !== this.connectionError) log.warn({ error: msg }, 'redis connection error');
+      this.connectionError = msg;
     });
     client.on('ready', () => {
-      if (lastError) log.info('redis connection restored');
-      lastError = '';
+      if (this.connectionError) log.info('redis connection restored');
+      this.connectionError = undefined;
     });
     client.connect().catch(() => undefined);
     this.streamDiscovery = new Periodic(this.cfg.streams.discovery_interval_seconds, () => this.discoverStreams());
@@ -147,7 +148,8 @@ export class RedisCollector implements Collector {
     } catch (err) {
       const snap = new Snapshot();
       snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
-      throw new CollectError(errorMessage(err), snap.families());
+      const cause = client.status !== 'ready' && this.connectionError ? `: ${this.connectionError}` : '';
+      throw new CollectError(errorMessage(err) + cause, snap.families());
     }
   }
 

@@ -1,0 +1,311 @@
+/**
+ * A small typed builder for Grafana dashboard JSON (schemaVersion 39, Grafana
+ * 10/11). It only knows the handful of panel kinds the fleet dashboards use,
+ * so every dashboard gets the same datasource variable, links and layout.
+ */
+
+export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
+export const TAG = 'fleet-exporter';
+
+export interface Target {
+  expr: string;
+  legendFormat?: string;
+  /** Instant queries suit tables and stats that show "now". */
+  instant?: boolean;
+}
+
+export interface Threshold {
+  value: number | null;
+  color: string;
+}
+
+export interface ValueMapping {
+  value: number;
+  text: string;
+  color: string;
+}
+
+export type PanelKind = 'timeseries' | 'stat' | 'table' | 'bargauge' | 'gauge';
+
+export interface PanelSpec {
+  kind: PanelKind;
+  title: string;
+  description: string;
+  /** Grafana unit id: s, bytes, percentunit, short, ops, currencyUSD, ... */
+  unit: string;
+  targets: Target[];
+  w?: number;
+  h?: number;
+  thresholds?: Threshold[];
+  mappings?: ValueMapping[];
+  min?: number;
+  max?: number;
+  stacked?: boolean;
+  bars?: boolean;
+  /** Alerts whose dashboard_url points at this panel. */
+  alerts?: string[];
+  /** Why the demo fleet cannot fill this panel (read by the end-to-end test). */
+  notFilledByDemo?: string;
+}
+
+export interface RowSpec {
+  kind: 'row';
+  title: string;
+}
+
+export type Item = PanelSpec | RowSpec;
+
+export interface DashboardSpec {
+  uid: string;
+  title: string;
+  description: string;
+  /** Template variables beyond the datasource, e.g. worker_type, stream. */
+  variables: Variable[];
+  items: Item[];
+  annotations?: { name: string; expr: string; color: string; titleFormat: string }[];
+}
+
+export interface Variable {
+  name: string;
+  label: string;
+  /** label_values(metric, label) */
+  query: string;
+}
+
+export interface LinkTarget {
+  uid: string;
+  title: string;
+}
+
+/** A query target; `legend` is Grafana's legendFormat, e.g. "{{stream}}". */
+export const q = (expr: string, legend?: string): Target => ({ expr, legendFormat: legend });
+export const instant = (expr: string, legend?: string): Target => ({ expr, legendFormat: legend, instant: true });
+export const row = (title: string): RowSpec => ({ kind: 'row', title });
+
+type PanelArgs = Omit<PanelSpec, 'kind' | 'title' | 'unit' | 'targets'>;
+const panel =
+  (kind: PanelKind) =>
+  (title: string, unit: string, targets: Target[], args: PanelArgs): PanelSpec => ({ kind, title, unit, targets, ...args });
+export const timeseries = panel('timeseries');
+export const stat = panel('stat');
+export const table = panel('table');
+export const bargauge = panel('bargauge');
+export const gauge = panel('gauge');
+
+const GREEN_RED = (red: number): Threshold[] => [
+  { value: null, color: 'green' },
+  { value: red, color: 'red' },
+];
+/** Green below `warn`, orange from `warn`, red from `crit` (crit optional). */
+export function levels(warn: number, crit?: number): Threshold[] {
+  if (crit === undefined) return GREEN_RED(warn);
+  return [{ value: null, color: 'green' }, { value: warn, color: 'orange' }, { value: crit, color: 'red' }];
+}
+/** Red at zero, green from `ok`: for "up" and "alive" style values. */
+export const upLevels = (ok = 1): Threshold[] => [
+  { value: null, color: 'red' },
+  { value: ok, color: 'green' },
+];
+
+export const WIDTH = 24;
+
+function targetJson(t: Target, i: number, asTable: boolean): object {
+  return {
+    datasource: DATASOURCE,
+    expr: t.expr,
+    // Table panels want one row per series with its labels as columns.
+    format: asTable ? 'table' : 'time_series',
+    legendFormat: t.legendFormat ?? '__auto',
+    range: !t.instant,
+    instant: Boolean(t.instant),
+    refId: String.fromCharCode(65 + i),
+  };
+}
+
+function fieldConfig(p: PanelSpec): object {
+  const thresholds = p.thresholds ?? [{ value: null, color: 'green' }];
+  const custom: Record<string, unknown> = {};
+  if (p.kind === 'timeseries') {
+    custom.drawStyle = p.bars ? 'bars' : 'line';
+    custom.fillOpacity = p.stacked || p.bars ? 60 : 10;
+    custom.lineWidth = 1;
+    custom.showPoints = 'never';
+    custom.spanNulls = false;
+    custom.stacking = { mode: p.stacked ? 'normal' : 'none', group: 'A' };
+    custom.thresholdsStyle = { mode: p.thresholds ? 'line' : 'off' };
+  }
+  return {
+    defaults: {
+      unit: p.unit,
+      ...(p.min !== undefined ? { min: p.min } : {}),
+      ...(p.max !== undefined ? { max: p.max } : {}),
+      color: { mode: p.kind === 'timeseries' ? 'palette-classic' : 'thresholds' },
+      thresholds: { mode: 'absolute', steps: thresholds },
+      mappings: (p.mappings ?? []).map((m) => ({
+        type: 'value',
+        options: { [String(m.value)]: { text: m.text, color: m.color, index: 0 } },
+      })),
+      custom,
+    },
+    overrides: [],
+  };
+}
+
+function options(p: PanelSpec): object {
+  const reduce = { calcs: ['lastNotNull'], fields: '', values: false };
+  switch (p.kind) {
+    case 'timeseries':
+      return { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } };
+    case 'stat':
+      return { reduceOptions: reduce, colorMode: 'background', graphMode: 'none', textMode: 'value_and_name', justifyMode: 'auto', orientation: 'auto' };
+    case 'gauge':
+      return { reduceOptions: reduce, showThresholdMarkers: true, showThresholdLabels: false };
+    case 'bargauge':
+      return { reduceOptions: reduce, displayMode: 'gradient', orientation: 'horizontal', showUnfilled: true };
+    case 'table':
+      return { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
+  }
+}
+
+/** Table panels show instant vectors as rows: one row per series, labels as columns. */
+const TABLE_TRANSFORMS = [{ id: 'merge', options: {} }, { id: 'organize', options: { excludeByName: { Time: true, __name__: true, job: true } } }];
+
+export interface PlacedPanel {
+  id: number;
+  spec: PanelSpec;
+}
+
+/** Lays items out left to right on Grafana's 24-column grid, numbering panels from 1. */
+export function layout(items: Item[]): { panels: object[]; placed: PlacedPanel[] } {
+  const panels: object[] = [];
+  const placed: PlacedPanel[] = [];
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  let id = 0;
+  for (const item of items) {
+    id++;
+    if (item.kind === 'row') {
+      y += rowHeight;
+      x = 0;
+      rowHeight = 0;
+      panels.push({ id, type: 'row', title: item.title, collapsed: false, gridPos: { h: 1, w: WIDTH, x: 0, y }, panels: [] });
+      y += 1;
+      continue;
+    }
+    const w = item.w ?? 8;
+    const h = item.h ?? 8;
+    if (x + w > WIDTH) {
+      y += rowHeight;
+      x = 0;
+      rowHeight = 0;
+    }
+    const isTable = item.kind === 'table';
+    panels.push({
+      id,
+      type: item.kind,
+      title: item.title,
+      description: item.description,
+      datasource: DATASOURCE,
+      gridPos: { h, w, x, y },
+      fieldConfig: fieldConfig(item),
+      options: options(item),
+      targets: item.targets.map((t, i) => targetJson(isTable ? { ...t, instant: true } : t, i, isTable)),
+      ...(isTable ? { transformations: TABLE_TRANSFORMS } : {}),
+    });
+    placed.push({ id, spec: item });
+    x += w;
+    rowHeight = Math.max(rowHeight, h);
+  }
+  return { panels, placed };
+}
+
+function variableJson(v: Variable): object {
+  return {
+    name: v.name,
+    label: v.label,
+    type: 'query',
+    datasource: DATASOURCE,
+    query: { query: v.query, refId: `${v.name}-query` },
+    definition: v.query,
+    refresh: 2,
+    sort: 1,
+    multi: true,
+    includeAll: true,
+    // ".*" rather than a list of values, so All also matches types that appear later.
+    allValue: '.*',
+    current: { selected: true, text: ['All'], value: ['$__all'] },
+    options: [],
+    hide: 0,
+  };
+}
+
+const DATASOURCE_VARIABLE = {
+  name: 'datasource',
+  label: 'Data source',
+  type: 'datasource',
+  query: 'prometheus',
+  current: {},
+  hide: 0,
+  refresh: 1,
+  options: [],
+};
+
+export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): { json: object; placed: PlacedPanel[] } {
+  const { panels, placed } = layout(spec.items);
+  const json = {
+    uid: spec.uid,
+    title: spec.title,
+    description: spec.description,
+    tags: [TAG],
+    timezone: 'browser',
+    editable: true,
+    graphTooltip: 1,
+    schemaVersion: 39,
+    version: 1,
+    refresh: '30s',
+    time: { from: 'now-6h', to: 'now' },
+    fiscalYearStartMonth: 0,
+    liveNow: false,
+    annotations: {
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+        ...(spec.annotations ?? []).map((a) => ({
+          name: a.name,
+          datasource: DATASOURCE,
+          enable: true,
+          hide: false,
+          iconColor: a.color,
+          expr: a.expr,
+          step: '30s',
+          titleFormat: a.titleFormat,
+          useValueForTime: false,
+        })),
+      ],
+    },
+    // Explicit links (not a tag search) so each dashboard names the others in a fixed order.
+    links: others.map((o) => ({
+      type: 'link',
+      title: o.title,
+      url: `/d/${o.uid}`,
+      icon: 'dashboard',
+      tags: [],
+      asDropdown: false,
+      includeVars: true,
+      keepTime: true,
+      targetBlank: false,
+      tooltip: '',
+    })),
+    templating: { list: [DATASOURCE_VARIABLE, ...spec.variables.map(variableJson)] },
+    panels,
+  };
+  return { json, placed };
+}

@@ -1,0 +1,36 @@
+import type { BuiltDashboard } from './index.js';
+
+export interface PanelQuery {
+  dashboard: string;
+  panel: string;
+  /** Why the demo fleet leaves this panel empty; undefined = the demo fills it. */
+  notFilledByDemo?: string;
+  expr: string;
+}
+
+/** Every PromQL expression of the dashboards: panel targets and annotation queries. */
+export function panelQueries(built: BuiltDashboard[]): PanelQuery[] {
+  const out: PanelQuery[] = [];
+  for (const d of built) {
+    for (const p of d.panels) {
+      for (const t of p.spec.targets) out.push({ dashboard: d.spec.uid, panel: p.spec.title, notFilledByDemo: p.spec.notFilledByDemo, expr: t.expr });
+    }
+    for (const a of d.spec.annotations ?? []) {
+      // Annotations show events; an empty result only means nothing happened.
+      out.push({ dashboard: d.spec.uid, panel: `annotation: ${a.name}`, notFilledByDemo: 'an event annotation, empty when nothing happened', expr: a.expr });
+    }
+  }
+  return out;
+}
+
+/**
+ * Replaces Grafana's variables the way Grafana would for "All" and a given
+ * time range, so an expression can be sent to Prometheus directly.
+ */
+export function expandVariables(expr: string, opts: { rangeSeconds: number; rateInterval: string }): string {
+  return expr
+    .replaceAll('$__rate_interval', opts.rateInterval)
+    .replaceAll('$__interval', opts.rateInterval)
+    .replaceAll('$__range', `${Math.max(1, Math.round(opts.rangeSeconds))}s`)
+    .replace(/\$(worker_type|stream)\b/g, '.*');
+}

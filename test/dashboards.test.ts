@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { alertPanels, buildDashboards, generatedFiles } from '../grafana/src/index.js';
+import { expandVariables, panelQueries } from '../grafana/src/queries.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  annotations?: Record<string, string>;
+}
+function shippedRules(): Rule[] {
+  const files = readdirSync(new URL('rules/', ROOT)).filter((f) => f.endsWith('.rules.yml'));
+  return files.flatMap((f) => (yaml.load(read(`rules/${f}`)) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules));
+}
+
+const built = buildDashboards();
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const panelsOf = (d: Json): Json[] => d.panels.filter((p: Json) => p.type !== 'row');
+
+test('the committed dashboards and alert-panel map are exactly what grafana/src generates', () => {
+  for (const [path, content] of generatedFiles()) {
+    let committed = '';
+    try {
+      committed = read(path);
+    } catch {
+      /* missing: reported below */
+    }
+    assert.ok(committed === content, `${path} is out of date: run npm run generate:dashboards`);
+  }
+  const expected = built.map((d) => d.file).sort();
+  assert.deepEqual(readdirSync(new URL('dashboards/', ROOT)).sort(), expected, 'dashboards/ holds only the generated dashboard JSON');
+});
+
+test('every dashboard has a datasource variable that every panel and query uses', () => {
+  for (const { json } of built as { json: Json }[]) {
+    const vars = json.templating.list as Json[];
+    assert.equal(vars[0]!.type, 'datasource', `${json.uid}: first variable is the datasource`);
+    for (const p of panelsOf(json)) {
+      assert.equal(p.datasource.uid, '${datasource}', `${json.uid} / ${p.title}`);
+      for (const t of p.targets) {
+        assert.equal(t.datasource.uid, '${datasource}');
+        assert.ok(typeof t.expr === 'string' && t.expr.length > 0, `${json.uid} / ${p.title}: query in expr`);
+      }
+    }
+  }
+});
+
+test('the overview filters by worker type and the streams dashboard by stream', () => {
+  const names = (uid: string) => (built.find((d) => d.spec.uid === uid)!.json as Json).templating.list.map((v: Json) => v.name);
+  assert.ok(names('fleet-overview').includes('worker_type'));
+  assert.ok(names('fleet-streams').includes('stream'));
+});
+
+test('every panel has a unit, a description and a unique id on its dashboard', () => {
+  for (const { json } of built as { json: Json }[]) {
+    const ids = (json.panels as Json[]).map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length, `${json.uid}: duplicate panel ids`);
+    for (const p of panelsOf(json)) {
+      assert.ok(p.fieldConfig.defaults.unit, `${json.uid} / ${p.title}: unit`);
+      assert.ok(p.description, `${json.uid} / ${p.title}: description`);
+      assert.ok(p.gridPos.x + p.gridPos.w <= 24, `${json.uid} / ${p.title}: fits the grid`);
+    }
+  }
+});
+
+test('each dashboard links to every other one, keeping time range and variables', () => {
+  const uids = built.map((d) => d.spec.uid);
+  assert.equal(new Set(uids).size, uids.length, 'dashboard uids are unique');
+  for (const { json } of built as { json: Json }[]) {
+    const targets = (json.links as Json[]).map((l) => l.url);
+    assert.deepEqual(targets, uids.filter((u) => u !== json.uid).map((u) => `/d/${u}`), json.uid);
+    for (const l of json.links as Json[]) assert.ok(l.keepTime && l.includeVars);
+  }
+});
+
+test('every shipped alert points at a panel, and dashboard_url annotations match that panel', () => {
+  const map = alertPanels(built);
+  const alerts = shippedRules().filter((r) => r.alert);
+  assert.ok(alerts.length > 0, 'rules/*.rules.yml define alerts');
+  for (const rule of alerts) {
+    const target = map[rule.alert!];
+    assert.ok(target, `${rule.alert} has no panel (add it to a panel's alerts in grafana/src/dashboards)`);
+    const url = rule.annotations?.dashboard_url;
+    if (url) assert.ok(url.endsWith(target.path), `${rule.alert}: dashboard_url ${url} should end with ${target.path}`);
+  }
+  const shipped = new Set(alerts.map((r) => r.alert));
+  for (const name of Object.keys(map)) assert.ok(shipped.has(name), `panel links alert ${name}, which rules/ does not define`);
+});
+
+test('the recording rules the dashboards read exist in rules/', () => {
+  const recorded = new Set(shippedRules().flatMap((r) => (r.record ? [r.record] : [])));
+  for (const { dashboard, panel, expr } of panelQueries(built)) {
+    for (const name of expr.match(/\bfleet:[a-z0-9_:]+/g) ?? []) {
+      assert.ok(recorded.has(name), `${dashboard} / ${panel}: ${name} is not a recording rule in rules/`);
+    }
+  }
+});
+
+test('every panel query parses as PromQL (promtool, Prometheus 2.42) and avoids what Prometheus 3 removed', (t) => {
+  const queries = panelQueries(built);
+  for (const { dashboard, panel, expr } of queries) {
+    // Prometheus 3 dropped holt_winters (now double_exponential_smoothing behind a flag).
+    assert.doesNotMatch(expr, /\bholt_winters\s*\(/, `${dashboard} / ${panel}`);
+  }
+  if (spawnSync('promtool', ['--version']).status !== 0) {
+    t.skip('promtool is not installed');
+    return;
+  }
+  const rules = queries.map((query, i) => ({ record: `dashboard:query_${i}`, expr: expandVariables(query.expr, { rangeSeconds: 3600, rateInterval: '1m' }) }));
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-dashboards-'));
+  try {
+    writeFileSync(join(dir, 'queries.rules.yml'), yaml.dump({ groups: [{ name: 'dashboards', rules }] }));
+    const r = spawnSync('promtool', ['check', 'rules', join(dir, 'queries.rules.yml')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `promtool rejects a panel query:\n${r.stdout}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

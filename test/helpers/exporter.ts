@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { freePort, waitFor } from './net.js';
+import { parseExposition, type ParsedSample } from './exposition.js';
+
+export const REPO_ROOT = process.env.FLEET_REPO_ROOT ?? new URL('../../../', import.meta.url).pathname;
+export const CLI = join(REPO_ROOT, 'dist/src/main.js');
+
+/** Runs the built CLI, as a user would, with a config written to a temp file. */
+export class ExporterProcess {
+  private proc?: ChildProcess;
+  logs = '';
+  port = 0;
+
+  static async start(config: object, env: NodeJS.ProcessEnv = {}): Promise<ExporterProcess> {
+    const e = new ExporterProcess();
+    e.port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-exporter-'));
+    const file = join(dir, 'fleet.yml');
+    writeFileSync(file, yaml.dump(config));
+    e.proc = spawn(process.execPath, [CLI, '--config', file, '--listen', `127.0.0.1:${e.port}`], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    e.proc.stdout!.on('data', (d) => (e.logs += d));
+    e.proc.stderr!.on('data', (d) => (e.logs += d));
+    const proc = e.proc;
+    await waitFor(async () => {
+      if (proc.exitCode !== null) throw new Error(`exporter exited ${proc.exitCode}: ${e.logs}`);
+      const r = await fetch(`${e.base}/healthz`).catch(() => undefined);
+      return r?.status === 200;
+    }, 15_000);
+    return e;
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async text(path = '/metrics', headers: Record<string, string> = {}): Promise<{ status: number; body: string; contentType: string }> {
+    const r = await fetch(`${this.base}${path}`, { headers });
+    return { status: r.status, body: await r.text(), contentType: r.headers.get('content-type') ?? '' };
+  }
+
+  async samples(): Promise<ParsedSample[]> {
+    const { status, body } = await this.text();
+    if (status !== 200) throw new Error(`/metrics answered ${status}`);
+    return parseExposition(body);
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}

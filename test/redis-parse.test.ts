@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KeyTemplate, globToRegExp } from '../src/collectors/redis/keys.js';
+import {
+  heartbeatTimeMs,
+  parseInfo,
+  parseOldestPending,
+  parseXinfoConsumers,
+  parseXinfoGroups,
+  parseXinfoStream,
+  streamIdMs,
+} from '../src/collectors/redis/parse.js';
+
+// Replies as ioredis returns them from Redis 7.0.
+const XINFO_STREAM = [
+  'length', 2, 'radix-tree-keys', 1, 'radix-tree-nodes', 2, 'last-generated-id', '1700000005000-0',
+  'max-deleted-entry-id', '0-0', 'entries-added', 7, 'recorded-first-entry-id', '1700000001000-0', 'groups', 1,
+  'first-entry', ['1700000001000-0', ['task', '{"id":1}']], 'last-entry', ['1700000005000-0', ['task', '{"id":2}']],
+];
+
+test('XINFO STREAM gives length, entries-added, the first entry and the last generated id', () => {
+  assert.deepEqual(parseXinfoStream(XINFO_STREAM), {
+    length: 2,
+    entriesAdded: 7,
+    lastGeneratedId: '1700000005000-0',
+    firstEntryId: '1700000001000-0',
+    groupCount: 1,
+  });
+});
+
+test('XINFO GROUPS keeps a null lag absent rather than guessing', () => {
+  const groups = parseXinfoGroups([
+    ['name', 'g1', 'consumers', 2, 'pending', 3, 'last-delivered-id', '1-0', 'entries-read', 5, 'lag', 1],
+    ['name', 'g2', 'consumers', 0, 'pending', 0, 'last-delivered-id', '0-0', 'entries-read', null, 'lag', null],
+  ]);
+  assert.equal(groups[0]!.lag, 1);
+  assert.equal(groups[0]!.entriesRead, 5);
+  assert.equal(groups[1]!.lag, undefined);
+  assert.equal(groups[1]!.entriesRead, undefined);
+});
+
+test('XINFO CONSUMERS parses both the usual field order and any other', () => {
+  assert.deepEqual(
+    parseXinfoConsumers([
+      ['name', 'w1', 'pending', 2, 'idle', 1500, 'inactive', 1500],
+      ['idle', 10, 'name', 'w2', 'pending', 0],
+    ]),
+    [
+      { name: 'w1', pending: 2, idleMs: 1500 },
+      { name: 'w2', pending: 0, idleMs: 10 },
+    ],
+  );
+});
+
+test('extended XPENDING gives the oldest entry, or nothing when nothing is pending', () => {
+  assert.deepEqual(parseOldestPending([['1-0', 'w1', 61000, 4]]), { id: '1-0', consumer: 'w1', idleMs: 61000, deliveries: 4 });
+  assert.equal(parseOldestPending([]), undefined);
+});
+
+test('stream IDs carry their creation time in milliseconds', () => {
+  assert.equal(streamIdMs('1700000001000-3'), 1700000001000);
+  assert.equal(streamIdMs('0-0'), undefined);
+  assert.equal(streamIdMs(undefined), undefined);
+});
+
+test('INFO sections parse into fields', () => {
+  const m = parseInfo('# Memory\r\nused_memory:1024\r\nmaxmemory:0\r\n');
+  assert.equal(m.get('used_memory'), '1024');
+  assert.equal(m.get('maxmemory'), '0');
+});
+
+test('heartbeat values: unix seconds, milliseconds, JSON with a timestamp, or nothing to tell', () => {
+  assert.equal(heartbeatTimeMs('1700000000'), 1700000000000);
+  assert.equal(heartbeatTimeMs('1700000000.5'), 1700000000500);
+  assert.equal(heartbeatTimeMs('1700000000123'), 1700000000123);
+  assert.equal(heartbeatTimeMs('{"ts": 1700000000, "host": "a"}'), 1700000000000);
+  assert.equal(heartbeatTimeMs('{"timestamp": "2023-11-14T22:13:20Z"}'), 1700000000000);
+  assert.equal(heartbeatTimeMs(''), undefined);
+  assert.equal(heartbeatTimeMs('alive'), undefined);
+  assert.equal(heartbeatTimeMs('{"broken'), undefined);
+  assert.equal(heartbeatTimeMs('{"status":"ok"}'), undefined);
+  assert.equal(heartbeatTimeMs('-5'), undefined);
+  assert.equal(heartbeatTimeMs(null), undefined);
+});
+
+test('key templates format, parse and become SCAN patterns', () => {
+  const t = new KeyTemplate('worker:heartbeat:{worker_type}:{worker_id}');
+  assert.equal(t.format('stream.lookup', 'w-1'), 'worker:heartbeat:stream.lookup:w-1');
+  assert.deepEqual(t.parse('worker:heartbeat:stream.lookup:host:123'), { workerType: 'stream.lookup', workerId: 'host:123' });
+  assert.equal(t.parse('worker:shutdown:a:b'), undefined);
+  assert.equal(t.scanPattern, 'worker:heartbeat:*:*');
+  assert.equal(new KeyTemplate('hb[{worker_type}]*{worker_id}').scanPattern, 'hb\\[*\\]\\**');
+});
+
+test('globs match as SCAN MATCH does', () => {
+  assert.ok(globToRegExp('stream.*').test('stream.lookup'));
+  assert.ok(!globToRegExp('stream.*').test('streamXlookup'));
+  assert.ok(globToRegExp('q?').test('q1'));
+  assert.ok(globToRegExp('q[ab]').test('qb'));
+  assert.ok(!globToRegExp('q[ab]').test('qc'));
+});
