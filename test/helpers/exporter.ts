@@ -36,6 +36,10 @@ export class ExporterProcess {
     return e;
   }
 
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -1,0 +1,153 @@
+/**
+ * Redis collector benchmark: a synthetic fleet (1,000 streams × 3 groups × 20
+ * consumers with heartbeats, 100,000 unrelated keys) in a throwaway
+ * redis-server, scraped alternately by fleet-exporter and by
+ * prometheus-redis-exporter -check-streams (Debian's package, when installed).
+ *
+ *   npm run build && node dist/bench/redis-bench.js [--runs 15] [--streams 1000]
+ *
+ * Reports medians: scrape wall time, Redis-side time per scrape (INFO
+ * commandstats usec delta), series count, exporter RSS; and the floor: the
+ * Redis-side time of the plain pipelined reads the contract needs.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
+import { TestRedis } from '../test/helpers/redis.js';
+import { ExporterProcess } from '../test/helpers/exporter.js';
+import { freePort, waitFor } from '../test/helpers/net.js';
+import { BENCH_FLEET, writeFleet } from './synthetic-fleet.js';
+
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '15' }, streams: { type: 'string', default: String(BENCH_FLEET.streams) } },
+});
+const RUNS = Number(args.runs);
+const shape = { ...BENCH_FLEET, streams: Number(args.streams) };
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function redisUsec(r: Redis): Promise<number> {
+  const info = await r.info('commandstats');
+  let total = 0;
+  for (const m of info.matchAll(/cmdstat_(\w+):calls=\d+,usec=(\d+)/g)) if (m[1] !== 'info') total += Number(m[2]);
+  return total;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  samples: { wallMs: number; redisMs: number; series: number }[];
+}
+
+async function scrapeOnce(t: Target, r: Redis): Promise<void> {
+  const before = await redisUsec(r);
+  const t0 = performance.now();
+  const res = await fetch(t.url);
+  const body = await res.text();
+  const wallMs = performance.now() - t0;
+  const redisMs = ((await redisUsec(r)) - before) / 1000;
+  if (res.status !== 200) throw new Error(`${t.name} answered ${res.status}`);
+  let series = 0;
+  for (const line of body.split('\n')) if (line && line[0] !== '#') series++;
+  t.samples.push({ wallMs, redisMs, series });
+}
+
+/** The floor: the Redis-side time of the plain pipelined reads this contract needs. */
+async function floorOnce(r: Redis, streams: string[]): Promise<number> {
+  const before = await redisUsec(r);
+  const p1 = r.pipeline();
+  for (const s of streams) p1.xinfo('STREAM', s).xinfo('GROUPS', s);
+  const groupReplies = (await p1.exec())!;
+  const p2 = r.pipeline();
+  const consumersOf: string[][] = [];
+  streams.forEach((s, i) => {
+    for (const g of groupReplies[i * 2 + 1]![1] as unknown[][]) {
+      const name = String(g[1]);
+      p2.xinfo('CONSUMERS', s, name).xpending(s, name, '-', '+', 1);
+    }
+  });
+  const consumerReplies = (await p2.exec())!;
+  for (let i = 0; i < consumerReplies.length; i += 2) {
+    consumersOf.push((consumerReplies[i]![1] as unknown[][]).map((c) => String(c[1])));
+  }
+  const p3 = r.pipeline();
+  let g = 0;
+  for (const s of streams) {
+    for (let k = 0; k < shape.groupsPerStream; k++, g++) for (const c of consumersOf[g] ?? []) p3.exists(`worker:heartbeat:${s}:${c}`);
+  }
+  await p3.exec();
+  return ((await redisUsec(r)) - before) / 1000;
+}
+
+async function main(): Promise<void> {
+  const redis = await TestRedis.start();
+  const r = redis.client();
+  const t0 = Date.now();
+  await writeFleet(r, shape);
+  console.error(`fleet written in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${await r.dbsize()} keys`);
+
+  const ours = await ExporterProcess.start({
+    redis: { url: redis.url, streams: { patterns: ['stream.*'] }, heartbeats: { scan: false } },
+    scrape_timeout_seconds: 30,
+  });
+  const targets: Target[] = [
+    { name: 'fleet-exporter', url: `${ours.base}/metrics`, pid: ours.pid!, samples: [] },
+  ];
+  let peer: ChildProcess | undefined;
+  const peerBin = spawnSync('sh', ['-c', 'command -v prometheus-redis-exporter']).stdout.toString().trim();
+  if (peerBin) {
+    const port = await freePort();
+    peer = spawn(peerBin, ['-redis.addr', redis.url, '-check-streams', 'stream.*', '-web.listen-address', `127.0.0.1:${port}`], { stdio: 'ignore' });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok ?? false, 10_000);
+    targets.push({ name: 'prometheus-redis-exporter -check-streams', url: `http://127.0.0.1:${port}/metrics`, pid: peer.pid!, samples: [] });
+  }
+
+  // Warm up, then alternate targets so machine noise hits both alike.
+  for (const t of targets) for (let i = 0; i < 2; i++) await scrapeOnce(t, r);
+  for (const t of targets) t.samples = [];
+  for (let i = 0; i < RUNS; i++) for (const t of targets) await scrapeOnce(t, r);
+
+  const streams = (await r.keys('stream.*')).sort();
+  const floors: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 7); i++) floors.push(await floorOnce(r, streams));
+  const floorMs = median(floors);
+
+  const rows = targets.map((t) => ({
+    name: t.name,
+    wallMs: median(t.samples.map((s) => s.wallMs)),
+    redisMs: median(t.samples.map((s) => s.redisMs)),
+    series: median(t.samples.map((s) => s.series)),
+    rssMiB: rssBytes(t.pid) / 2 ** 20,
+  }));
+  const fmt = (n: number, d = 0) => n.toFixed(d);
+  console.log(`fleet: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys; ${RUNS} scrapes each, medians`);
+  console.log('| exporter | scrape wall (ms) | Redis-side per scrape (ms) | series | RSS (MiB) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const row of rows) console.log(`| ${row.name} | ${fmt(row.wallMs)} | ${fmt(row.redisMs, 1)} | ${row.series} | ${fmt(row.rssMiB)} |`);
+  console.log(`| floor: plain pipelined reads (XINFO ×3, XPENDING, EXISTS per consumer) | – | ${fmt(floorMs, 1)} | – | – |`);
+  if (rows.length === 2) {
+    const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
+    console.log(`\nratios: wall ${fmt(a.wallMs / b.wallMs, 2)}× the peer (target ≤ 0.25), Redis-side ${fmt(a.redisMs / floorMs, 2)}× the floor (target ≤ 1.2) and ${fmt(a.redisMs / b.redisMs, 2)}× the peer (target ≤ 1), series ${fmt(a.series / b.series, 2)}× the peer (target ≤ 0.33)`);
+  }
+
+  await ours.stop();
+  peer?.kill();
+  r.disconnect();
+  await redis.destroy();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

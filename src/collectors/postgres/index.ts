@@ -1,0 +1,150 @@
+import type pg from 'pg';
+import type { Logger } from '../../log.js';
+import { CounterVec, Snapshot, type MetricFamily } from '../../metrics/family.js';
+import { errorMessage } from '../../redact.js';
+import { CollectError, type Collector, type CollectContext, type CollectResult } from '../types.js';
+import { HEALTH_SQL, healthFamilies, probeFamily, upFamily, type HealthRow } from './health.js';
+import { presetQueries, type PresetName } from './presets/index.js';
+import { labelNames, samplesFromRows, specsFromConfig, type QuerySamples, type QuerySpec } from './query.js';
+import { createPool, runReadOnly, withClient } from './runner.js';
+import type { PostgresConfig } from './schema.js';
+
+interface QueryState {
+  spec: QuerySpec;
+  /** When the query last ran (ms); it runs again once min_interval has passed. */
+  lastRunMs: number;
+  durationSeconds?: number;
+  /** The last good result, kept until the next run (undefined after a failure). */
+  result?: QuerySamples;
+  lastError?: string;
+}
+
+/**
+ * PostgreSQL: database health (probe, connections, size, oldest transaction,
+ * lock waits) and declarative SQL metrics from presets and the config.
+ * Each scrape: a SELECT 1 probe and one health statement on one connection,
+ * then every due query concurrently over the pool, each in its own read-only
+ * transaction. A failing query only loses its own metrics.
+ */
+export class PostgresCollector implements Collector {
+  readonly name = 'postgres';
+  readonly timeoutSeconds: number;
+  readonly minIntervalSeconds = 0; // queries cache themselves (min_interval_seconds)
+  private pool?: pg.Pool;
+  private log?: Logger;
+  private readonly queries: QueryState[];
+  private readonly errors = new CounterVec(
+    'fleet_sql_query_errors_total',
+    'Failed runs per query: SQL error, timeout, or a result that cannot be exported (non-numeric value, missing column).',
+    ['query'],
+  );
+
+  constructor(private readonly cfg: PostgresConfig) {
+    this.timeoutSeconds = cfg.timeout_seconds;
+    const specs = [
+      ...[...new Set(cfg.presets)].flatMap((p) => presetQueries(p as PresetName, cfg.preset_options).map((s) => ({ ...s, trusted: true }))),
+      ...specsFromConfig(cfg.metrics),
+    ];
+    this.queries = specs.map((spec) => ({ spec: { ...spec, maxRows: spec.maxRows ?? cfg.max_rows_per_query }, lastRunMs: 0 }));
+    for (const q of this.queries) for (const id of q.spec.ids) this.errors.touch([id]);
+  }
+
+  start(log: Logger): void {
+    this.log = log;
+    this.pool = createPool(this.cfg);
+    let lastError = '';
+    // An idle connection dropped by the server (restart, admin shutdown) is
+    // removed by the pool; without a listener the 'error' event would crash the process.
+    this.pool.on('error', (err) => {
+      const msg = errorMessage(err);
+      if (msg !== lastError) log.warn({ error: msg }, 'postgres connection lost');
+      lastError = msg;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.end().catch(() => undefined);
+  }
+
+  async collect({ signal }: CollectContext): Promise<CollectResult> {
+    const pool = this.pool!;
+    const snap = new Snapshot();
+    let probeSeconds: number | undefined;
+    let health: HealthRow;
+    try {
+      health = await withClient(pool, signal, async (client) => {
+        const t0 = performance.now();
+        await client.query('SELECT 1');
+        probeSeconds = (performance.now() - t0) / 1000;
+        const res = await runReadOnly(client, HEALTH_SQL, this.cfg.timeout_seconds, true);
+        return res.rows[0] as unknown as HealthRow;
+      });
+    } catch (err) {
+      upFamily(snap, probeSeconds !== undefined);
+      if (probeSeconds !== undefined) probeFamily(snap, probeSeconds);
+      throw new CollectError(errorMessage(err), [...snap.families(), ...this.queryFamilies(new Snapshot(), false).families]);
+    }
+    upFamily(snap, true);
+    probeFamily(snap, probeSeconds!);
+    healthFamilies(snap, health);
+
+    const now = Date.now();
+    const due = this.queries.filter((q) => now - q.lastRunMs >= q.spec.minIntervalSeconds * 1000);
+    // At most pool_size queries in flight: pg's connectionTimeoutMillis also
+    // bounds the wait for a free pooled connection, so queueing in the pool
+    // would fail queries that merely waited their turn.
+    const workers = Math.min(this.cfg.pool_size, due.length);
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        for (let q = due.shift(); q && !signal.aborted; q = due.shift()) await this.run(q, pool, signal);
+      }),
+    );
+    const { families, dropped } = this.queryFamilies(snap, true);
+    return { families, droppedSeries: dropped };
+  }
+
+  private async run(q: QueryState, pool: pg.Pool, signal: AbortSignal): Promise<void> {
+    const started = performance.now();
+    q.lastRunMs = Date.now();
+    const id = q.spec.ids.join(',');
+    try {
+      const res = await withClient(pool, signal, (client) => runReadOnly(client, q.spec.sql, q.spec.timeoutSeconds, q.spec.trusted));
+      q.result = samplesFromRows(q.spec, res.columns, res.rows);
+      if (q.lastError) this.log?.info({ query: id }, 'query succeeds again');
+      q.lastError = undefined;
+    } catch (err) {
+      q.result = undefined;
+      for (const i of q.spec.ids) this.errors.inc([i]);
+      const msg = errorMessage(err);
+      if (msg !== q.lastError) this.log?.warn({ query: id, error: msg }, 'query failed; its metrics are left out');
+      q.lastError = msg;
+    } finally {
+      q.durationSeconds = (performance.now() - started) / 1000;
+    }
+  }
+
+  /** Query results (fresh or cached) merged into families, plus per-query duration and errors. */
+  private queryFamilies(snap: Snapshot, withResults: boolean): { families: MetricFamily[]; dropped: number } {
+    const duration = snap.gauge('fleet_sql_query_duration_seconds', 'Time the last run of each query took (cached queries keep their last run).', ['query']);
+    const seen = new Map<string, Set<string>>();
+    let dropped = 0;
+    for (const q of this.queries) {
+      if (q.durationSeconds !== undefined) for (const id of q.spec.ids) duration.set(q.durationSeconds, id);
+      if (!withResults || !q.result) continue;
+      dropped += q.result.dropped;
+      for (const [i, m] of q.spec.metrics.entries()) {
+        const family = m.type === 'counter' ? snap.counter(m.name, m.help, labelNames(m)) : snap.gauge(m.name, m.help, labelNames(m));
+        let keys = seen.get(m.name);
+        if (!keys) seen.set(m.name, (keys = new Set()));
+        for (const s of q.result.samples[i]!) {
+          const key = s.labelValues.join('\u0000');
+          if (keys.has(key)) continue; // two queries of one family reported the same series: the first wins
+          keys.add(key);
+          family.set(s.value, ...s.labelValues);
+        }
+      }
+    }
+    const errors = this.errors.family();
+    return { families: [...snap.families(), ...(errors.samples.length > 0 ? [errors] : [])], dropped };
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { QuerySpec } from '../query.js';
+import { ago, ageSeconds, ident, literal, literalList } from '../sql.js';
+import { commonOptions, identifier, optionalIdentifier, statusCounts } from './common.js';
+
+export const expects = `\
+shepherd_brain (qid PRIMARY KEY, state TEXT, start_time TIMESTAMP, domain TEXT)
+  state: QUEUED | RUNNING | COMPLETED; domain: the target (ARA) of the query
+callbacks (query_id REFERENCES shepherd_brain(qid))
+  one row per outstanding callback; a row whose query is COMPLETED is orphaned`;
+
+export const options = z.strictObject({
+  queries_table: identifier('shepherd_brain'),
+  id_column: identifier('qid'),
+  status_column: identifier('state'),
+  started_column: identifier('start_time').describe('When the query started; also the age of its callbacks.'),
+  target_column: identifier('domain'),
+  callbacks_table: identifier('callbacks'),
+  callback_query_column: identifier('query_id'),
+  callback_created_column: optionalIdentifier().describe('A creation time on callback rows; without it a callback is as old as its query.'),
+  active_statuses: z.array(z.string().min(1)).default(['QUEUED', 'RUNNING']),
+  running_status: z.string().min(1).default('RUNNING'),
+  completed_statuses: z.array(z.string().min(1)).min(1).default(['COMPLETED']),
+  target_window_seconds: z.number().positive().default(3600).describe('Window of fleet_queries_by_target.'),
+  ...commonOptions,
+});
+export type ShepherdOptions = z.infer<typeof options>;
+
+/** Seed 002's monitor: query states, the callbacks backlog and its leaks, volume per target. */
+export function queries(o: ShepherdOptions): QuerySpec[] {
+  const q = ident(o.queries_table);
+  const status = ident(o.status_column);
+  const started = ident(o.started_column);
+  const timeout = { timeoutSeconds: o.timeout_seconds, minIntervalSeconds: 0 };
+  const created = o.callback_created_column ? `, min(${ident(o.callback_created_column)}) AS created` : '';
+  const callbackAge = o.callback_created_column ? 'c.created' : `q.${started}`;
+  return [
+    ...statusCounts({
+      metric: 'fleet_queries',
+      help: 'Queries by status.',
+      table: o.queries_table,
+      column: o.status_column,
+      active: o.active_statuses,
+      timeoutSeconds: o.timeout_seconds,
+      otherMinIntervalSeconds: o.other_statuses_min_interval_seconds,
+    }),
+    {
+      ids: ['fleet_queries_oldest_running_age_seconds'],
+      sql: `SELECT coalesce(${ageSeconds(`min(${started})`)}, 0) AS age FROM ${q} WHERE ${status} = ${literal(o.running_status)}`,
+      ...timeout,
+      metrics: [{ name: 'fleet_queries_oldest_running_age_seconds', help: `Age of the oldest ${o.running_status} query (0 when none).`, type: 'gauge', labels: [], value: 'age' }],
+    },
+    {
+      // Callbacks are grouped per query before the join: one primary-key
+      // lookup per query with callbacks, not one per callback row.
+      ids: ['fleet_callbacks'],
+      sql: `SELECT coalesce(sum(c.n), 0) AS pending,
+  coalesce(${ageSeconds(`min(${callbackAge})`)}, 0) AS oldest_age,
+  coalesce(sum(c.n) FILTER (WHERE q.${status} IN (${literalList(o.completed_statuses)})), 0) AS orphaned
+FROM (SELECT ${ident(o.callback_query_column)} AS id, count(*) AS n${created} FROM ${ident(o.callbacks_table)} GROUP BY 1) c
+LEFT JOIN ${q} q ON q.${ident(o.id_column)} = c.id`,
+      ...timeout,
+      metrics: [
+        { name: 'fleet_callbacks_pending', help: 'Callback rows outstanding.', type: 'gauge', labels: [], value: 'pending' },
+        { name: 'fleet_callbacks_oldest_age_seconds', help: 'Age of the oldest outstanding callback (0 when none).', type: 'gauge', labels: [], value: 'oldest_age' },
+        {
+          name: 'fleet_callbacks_orphaned',
+          help: `Callback rows whose query is already ${o.completed_statuses.join(' or ')} (leaked: nothing will consume them).`,
+          type: 'gauge',
+          labels: [],
+          value: 'orphaned',
+        },
+      ],
+    },
+    {
+      ids: ['fleet_queries_by_target'],
+      sql: `SELECT coalesce(${ident(o.target_column)}::text, 'unknown') AS target, count(*) AS n FROM ${q} WHERE ${started} > ${ago(o.target_window_seconds)} GROUP BY 1`,
+      ...timeout,
+      metrics: [
+        { name: 'fleet_queries_by_target', help: `Queries started in the last ${o.target_window_seconds}s, per target.`, type: 'gauge', labels: ['target'], value: 'n' },
+      ],
+    },
+  ];
+}
