@@ -104,12 +104,18 @@ async function explainAll(db: TestPostgres): Promise<string> {
   const pg = (await import('pg')).default;
   const client = new pg.Client(db.adminUrl);
   await client.connect();
+  await client.query("SET statement_timeout = '10s'"); // the unindexed sandbox walk would run for minutes
   const cfg = postgresConfig(`postgres:\n  url: ${db.adminUrl}\n  presets: [${PRESETS.join(', ')}]\n`);
   let out = '';
   for (const p of PRESETS) {
     for (const spec of presetQueries(p, cfg.preset_options)) {
-      const { rows } = await client.query(`EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) ${spec.sql}`);
-      out += `-- ${spec.ids.join(', ')}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`;
+      try {
+        const { rows } = await client.query(`EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) ${spec.sql}`);
+        out += `-- ${spec.ids.join(', ')}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`;
+      } catch (err) {
+        const { rows } = await client.query(`EXPLAIN (COSTS OFF) ${spec.sql}`);
+        out += `-- ${spec.ids.join(', ')}: ${(err as Error).message} (plan without ANALYZE)\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`;
+      }
     }
   }
   await client.end();
@@ -165,6 +171,12 @@ async function benchHealth(db: TestPostgres): Promise<{ ours: number[]; theirs: 
 
 async function main(): Promise<void> {
   const db = await startPostgres();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      db.destroy();
+      process.exit(130);
+    });
+  }
   try {
     await db.exec(DROP);
     await loadSeedSchemas(db);

@@ -38,6 +38,12 @@ async function redisUsec(r: Redis): Promise<number> {
   return total;
 }
 
+/** CPU time (user + system) the process has used, in ms: steadier than wall time on a busy machine. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
@@ -47,20 +53,22 @@ interface Target {
   name: string;
   url: string;
   pid: number;
-  samples: { wallMs: number; redisMs: number; series: number }[];
+  samples: { wallMs: number; cpuMs: number; redisMs: number; series: number }[];
 }
 
 async function scrapeOnce(t: Target, r: Redis): Promise<void> {
   const before = await redisUsec(r);
+  const cpu0 = cpuMs(t.pid);
   const t0 = performance.now();
   const res = await fetch(t.url);
   const body = await res.text();
   const wallMs = performance.now() - t0;
+  const cpu = cpuMs(t.pid) - cpu0;
   const redisMs = ((await redisUsec(r)) - before) / 1000;
   if (res.status !== 200) throw new Error(`${t.name} answered ${res.status}`);
   let series = 0;
   for (const line of body.split('\n')) if (line && line[0] !== '#') series++;
-  t.samples.push({ wallMs, redisMs, series });
+  t.samples.push({ wallMs, cpuMs: cpu, redisMs, series });
 }
 
 /** The floor: the Redis-side time of the plain pipelined reads this contract needs. */
@@ -126,19 +134,20 @@ async function main(): Promise<void> {
   const rows = targets.map((t) => ({
     name: t.name,
     wallMs: median(t.samples.map((s) => s.wallMs)),
+    cpuMs: median(t.samples.map((s) => s.cpuMs)),
     redisMs: median(t.samples.map((s) => s.redisMs)),
     series: median(t.samples.map((s) => s.series)),
     rssMiB: rssBytes(t.pid) / 2 ** 20,
   }));
   const fmt = (n: number, d = 0) => n.toFixed(d);
   console.log(`fleet: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys; ${RUNS} scrapes each, medians`);
-  console.log('| exporter | scrape wall (ms) | Redis-side per scrape (ms) | series | RSS (MiB) |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${fmt(row.wallMs)} | ${fmt(row.redisMs, 1)} | ${row.series} | ${fmt(row.rssMiB)} |`);
-  console.log(`| floor: plain pipelined reads (XINFO ×3, XPENDING, EXISTS per consumer) | – | ${fmt(floorMs, 1)} | – | – |`);
+  console.log('| exporter | scrape wall (ms) | exporter CPU per scrape (ms) | Redis-side per scrape (ms) | series | RSS (MiB) |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const row of rows) console.log(`| ${row.name} | ${fmt(row.wallMs)} | ${fmt(row.cpuMs)} | ${fmt(row.redisMs, 1)} | ${row.series} | ${fmt(row.rssMiB)} |`);
+  console.log(`| floor: plain pipelined reads (XINFO ×3, XPENDING, EXISTS per consumer) | – | – | ${fmt(floorMs, 1)} | – | – |`);
   if (rows.length === 2) {
     const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
-    console.log(`\nratios: wall ${fmt(a.wallMs / b.wallMs, 2)}× the peer (target ≤ 0.25), Redis-side ${fmt(a.redisMs / floorMs, 2)}× the floor (target ≤ 1.2) and ${fmt(a.redisMs / b.redisMs, 2)}× the peer (target ≤ 1), series ${fmt(a.series / b.series, 2)}× the peer (target ≤ 0.33)`);
+    console.log(`\nratios: wall ${fmt(a.wallMs / b.wallMs, 2)}× the peer (target ≤ 0.25), CPU ${fmt(a.cpuMs / b.cpuMs, 2)}× the peer, Redis-side ${fmt(a.redisMs / floorMs, 2)}× the floor (target ≤ 1.2) and ${fmt(a.redisMs / b.redisMs, 2)}× the peer (target ≤ 1), series ${fmt(a.series / b.series, 2)}× the peer (target ≤ 0.33)`);
   }
 
   await ours.stop();

@@ -14,13 +14,13 @@
 -- Plans and timings with and without these: docs/benchmarks-postgres.md.
 
 -- shepherd: fleet_queries{status} for QUEUED/RUNNING (index-only count per
--- status) and fleet_queries_oldest_running_age_seconds (first entry).
+-- status), fleet_queries_oldest_running_age_seconds (first entry) and
+-- fleet_callbacks_* (callbacks are matched against the active queries' qid).
 CREATE INDEX CONCURRENTLY IF NOT EXISTS fleet_shepherd_brain_active_idx
-  ON shepherd_brain (state, start_time) WHERE state IN ('QUEUED', 'RUNNING');
+  ON shepherd_brain (state, start_time) INCLUDE (qid) WHERE state IN ('QUEUED', 'RUNNING');
 -- shepherd: fleet_queries_by_target (range of the last hour, index-only).
 CREATE INDEX CONCURRENTLY IF NOT EXISTS fleet_shepherd_brain_start_time_idx
   ON shepherd_brain (start_time) INCLUDE (domain);
--- fleet_callbacks_* join callbacks to shepherd_brain's primary key (qid): no index needed.
 
 -- tasks: fleet_tasks{status} for active statuses and fleet_tasks_stuck{status}
 -- (status = X AND updated_at < threshold: a range within one status).

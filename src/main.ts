@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// A larger young generation: a big fleet's scrape allocates ~100 MB of short-lived
+// reply objects, and promoting them to the old generation costs more than the memory.
 import { parseArgs } from 'node:util';
 import { createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';

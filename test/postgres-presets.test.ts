@@ -26,7 +26,7 @@ INSERT INTO shepherd_brain (qid, state, status, start_time, domain) VALUES
   ('q4', 'COMPLETED', 'OK',    now() - interval '2 hours',     'aragorn'),
   ('q5', 'COMPLETED', 'OK',    now() - interval '30 minutes',  'bte'),
   ('q6', 'ERROR',     'ERROR', now() - interval '20 minutes',  NULL);
-INSERT INTO callbacks (query_id, callback_id) VALUES ('q2', 'c1'), ('q2', 'c2'), ('q4', 'c3'), ('q5', 'c4');
+INSERT INTO callbacks (query_id, callback_id) VALUES ('q2', 'c1'), ('q2', 'c2'), ('q3', 'c3'), ('q4', 'c4'), ('q5', 'c5'), ('q6', 'c6');
 
 INSERT INTO tasks (status, created_at, updated_at) VALUES
   ('pending',   now() - interval '300 seconds',  now() - interval '300 seconds'),
@@ -89,9 +89,9 @@ describe('postgres presets read the seeds\' schemas', () => {
 
   test('shepherd reports the oldest running query and the callback backlog', () => {
     assertAge(valueOf(families, 'fleet_queries_oldest_running_age_seconds'), 100, 'oldest running');
-    assert.equal(valueOf(families, 'fleet_callbacks_pending'), 4);
-    assertAge(valueOf(families, 'fleet_callbacks_oldest_age_seconds'), 7200, 'oldest callback');
-    assert.equal(valueOf(families, 'fleet_callbacks_orphaned'), 2, 'callbacks of COMPLETED queries q4 and q5');
+    assert.equal(valueOf(families, 'fleet_callbacks_pending'), 6);
+    assertAge(valueOf(families, 'fleet_callbacks_oldest_age_seconds'), 100, 'oldest callback of an active query (q2)');
+    assert.equal(valueOf(families, 'fleet_callbacks_orphaned'), 3, 'callbacks of finished queries q4, q5 (COMPLETED) and q6 (ERROR)');
   });
 
   test('shepherd counts queries per target started in the last hour', () => {

@@ -9,7 +9,9 @@ export function negotiate(accept: string | undefined): string {
 }
 
 const labelEscapes: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n' };
+const NEEDS_ESCAPE = /[\\"\n]/;
 export function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/[\\"\n]/g, (c) => labelEscapes[c]!);
 }
 

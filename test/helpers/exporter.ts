@@ -21,7 +21,8 @@ export class ExporterProcess {
     const dir = mkdtempSync(join(tmpdir(), 'fleet-exporter-'));
     const file = join(dir, 'fleet.yml');
     writeFileSync(file, yaml.dump(config));
-    e.proc = spawn(process.execPath, [CLI, '--config', file, '--listen', `127.0.0.1:${e.port}`], {
+    // Run the bin itself, as users do (its shebang carries the Node flags).
+    e.proc = spawn(CLI, ['--config', file, '--listen', `127.0.0.1:${e.port}`], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -82,7 +82,7 @@ export class PostgresCollector implements Collector {
     } catch (err) {
       upFamily(snap, probeSeconds !== undefined);
       if (probeSeconds !== undefined) probeFamily(snap, probeSeconds);
-      throw new CollectError(errorMessage(err), [...snap.families(), ...this.queryFamilies(new Snapshot(), false).families]);
+      throw new CollectError(errorMessage(err), [...snap.families(), ...this.errorFamilies()]);
     }
     upFamily(snap, true);
     probeFamily(snap, probeSeconds!);
@@ -99,8 +99,8 @@ export class PostgresCollector implements Collector {
         for (let q = due.shift(); q && !signal.aborted; q = due.shift()) await this.run(q, pool, signal);
       }),
     );
-    const { families, dropped } = this.queryFamilies(snap, true);
-    return { families, droppedSeries: dropped };
+    const dropped = this.queryFamilies(snap);
+    return { families: [...snap.families(), ...this.errorFamilies()], droppedSeries: dropped };
   }
 
   private async run(q: QueryState, pool: pg.Pool, signal: AbortSignal): Promise<void> {
@@ -123,14 +123,20 @@ export class PostgresCollector implements Collector {
     }
   }
 
-  /** Query results (fresh or cached) merged into families, plus per-query duration and errors. */
-  private queryFamilies(snap: Snapshot, withResults: boolean): { families: MetricFamily[]; dropped: number } {
+  /** Process-lifetime error counters; left out while no query is configured. */
+  private errorFamilies(): MetricFamily[] {
+    const errors = this.errors.family();
+    return errors.samples.length > 0 ? [errors] : [];
+  }
+
+  /** Adds query results (fresh or cached) and per-query durations to snap; returns the series dropped by caps. */
+  private queryFamilies(snap: Snapshot): number {
     const duration = snap.gauge('fleet_sql_query_duration_seconds', 'Time the last run of each query took (cached queries keep their last run).', ['query']);
     const seen = new Map<string, Set<string>>();
     let dropped = 0;
     for (const q of this.queries) {
       if (q.durationSeconds !== undefined) for (const id of q.spec.ids) duration.set(q.durationSeconds, id);
-      if (!withResults || !q.result) continue;
+      if (!q.result) continue;
       dropped += q.result.dropped;
       for (const [i, m] of q.spec.metrics.entries()) {
         const family = m.type === 'counter' ? snap.counter(m.name, m.help, labelNames(m)) : snap.gauge(m.name, m.help, labelNames(m));
@@ -144,7 +150,6 @@ export class PostgresCollector implements Collector {
         }
       }
     }
-    const errors = this.errors.family();
-    return { families: [...snap.families(), ...(errors.samples.length > 0 ? [errors] : [])], dropped };
+    return dropped;
   }
 }

@@ -1,4 +1,3 @@
-import { Cluster } from 'ioredis';
 import type { Collector, CollectContext, CollectResult } from '../types.js';
 import { CollectError } from '../types.js';
 import type { Logger } from '../../log.js';
@@ -7,9 +6,9 @@ import { errorMessage } from '../../redact.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
 import { Periodic, scanKeys } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
+import { lookupHeartbeats, type WorkerRef } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
 import {
-  heartbeatTimeMs,
   parseInfo,
   parseOldestPending,
   parseTime,
@@ -18,8 +17,6 @@ import {
   parseXinfoStream,
 } from './parse.js';
 import type { RedisConfig } from './schema.js';
-
-const MGET_CHUNK = 1000;
 
 /** Resolves to the value or to the Error, so one bad key never fails a whole batch. */
 function settle<T>(p: Promise<T>): Promise<T | Error> {
@@ -205,57 +202,28 @@ export class RedisCollector implements Collector {
       if (p !== undefined && !(p instanceof Error)) g.oldestPending = parseOldestPending(p);
     });
 
-    // Batch 3: heartbeat values of every worker we know of (null: missing, or not a string).
-    const candidates = new Map<string, { workerType: string; workerId: string }>();
-    for (const s of streams)
-      for (const g of s.groups)
-        for (const c of g.consumerList) candidates.set(this.heartbeatKey.format(s.workerType, c.name), { workerType: s.workerType, workerId: c.name });
-    for (const [k, v] of this.scannedHeartbeats) {
-      candidates.set(k, v);
+    // Batches 3 and 4: heartbeats of every consumer and of every worker found by SCAN.
+    const workers: WorkerRef[] = [];
+    const seen = new Set<string>();
+    const addWorker = (workerType: string, workerId: string) => {
+      const k = `${workerType}\u0000${workerId}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      workers.push({ workerType, workerId });
+    };
+    for (const s of streams) for (const g of s.groups) for (const c of g.consumerList) addWorker(s.workerType, c.name);
+    for (const v of this.scannedHeartbeats.values()) {
+      addWorker(v.workerType, v.workerId);
       this.seenTypes.add(v.workerType);
     }
     for (const v of this.scannedMarkers.values()) this.seenTypes.add(v.workerType);
-    const hbKeys = [...candidates.keys()];
-    const values = await this.getMany(client, hbKeys);
-
-    // Batch 4: PTTL where the value carries no time (or is missing: a key of
-    // another type still counts as alive), shutdown markers of the rest.
-    const alive = new Map<string, Map<string, number | undefined>>();
-    const setAlive = (who: { workerType: string; workerId: string }, age: number | undefined) => {
-      let ids = alive.get(who.workerType);
-      if (!ids) alive.set(who.workerType, (ids = new Map()));
-      ids.set(who.workerId, age);
-    };
-    const needTtl: string[] = [];
-    const markerCandidates = new Map<string, { workerType: string; workerId: string }>(this.scannedMarkers);
-    hbKeys.forEach((key, i) => {
-      const who = candidates.get(key)!;
-      const v = values[i];
-      const t = heartbeatTimeMs(v);
-      if (t !== undefined) return setAlive(who, Math.max(0, (nowMs - t) / 1000));
-      needTtl.push(key);
-      if (v === null || v === undefined) markerCandidates.set(this.shutdownKey.format(who.workerType, who.workerId), who);
-    });
-    const markerKeys = [...markerCandidates.keys()];
-    const [ttls, markerValues] = await Promise.all([
-      Promise.all(needTtl.map((k) => client.pttl(k))),
-      this.getMany(client, markerKeys),
-    ]);
-    const ttl = this.cfg.heartbeats.ttl_seconds;
-    needTtl.forEach((key, i) => {
-      const ms = ttls[i]!;
-      if (ms === -2) return; // no such key: not alive
-      // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
-      setAlive(candidates.get(key)!, ms >= 0 ? Math.max(0, ttl - ms / 1000) : undefined);
-    });
-    const shutdownMarkers = new Map<string, Set<string>>();
-    markerKeys.forEach((k, i) => {
-      if (markerValues[i] === null || markerValues[i] === undefined) return;
-      const who = markerCandidates.get(k)!;
-      let ids = shutdownMarkers.get(who.workerType);
-      if (!ids) shutdownMarkers.set(who.workerType, (ids = new Set()));
-      ids.add(who.workerId);
-    });
+    const { alive, shutdownMarkers } = await lookupHeartbeats(
+      client,
+      workers,
+      this.scannedMarkers,
+      { heartbeat: this.heartbeatKey, shutdown: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds },
+      nowMs,
+    );
 
     const { families, dropped } = buildFleetMetrics(
       {
@@ -277,14 +245,5 @@ export class RedisCollector implements Collector {
       },
     );
     return { families, droppedSeries: dropped };
-  }
-
-  /** Values of many keys: MGET in chunks, or GET per key on a cluster (keys span slots). */
-  private async getMany(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
-    if (keys.length === 0) return [];
-    if (client instanceof Cluster) return Promise.all(keys.map((k) => client.get(k)));
-    const chunks: Promise<(string | null)[]>[] = [];
-    for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(client.mget(keys.slice(i, i + MGET_CHUNK)));
-    return (await Promise.all(chunks)).flat();
   }
 }

@@ -2,9 +2,16 @@
 export class KeyTemplate {
   private readonly regex: RegExp;
   readonly scanPattern: string;
+  /** format() by concatenation: it runs once per consumer on every scrape. */
+  private readonly concat: (type: string, id: string) => string;
 
   constructor(readonly template: string) {
     const parts = template.split(/(\{worker_type\}|\{worker_id\})/);
+    this.concat = (type, id) => {
+      let out = '';
+      for (const p of parts) out += p === '{worker_type}' ? type : p === '{worker_id}' ? id : p;
+      return out;
+    };
     this.scanPattern = parts
       .map((p) => (p === '{worker_type}' || p === '{worker_id}' ? '*' : p.replace(/[*?[\]\\]/g, '\\$&')))
       .join('');
@@ -21,7 +28,7 @@ export class KeyTemplate {
   }
 
   format(workerType: string, workerId: string): string {
-    return this.template.replace('{worker_type}', workerType).replace('{worker_id}', workerId);
+    return this.concat(workerType, workerId);
   }
 
   parse(key: string): { workerType: string; workerId: string } | undefined {

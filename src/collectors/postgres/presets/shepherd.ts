@@ -7,7 +7,7 @@ export const expects = `\
 shepherd_brain (qid PRIMARY KEY, state TEXT, start_time TIMESTAMP, domain TEXT)
   state: QUEUED | RUNNING | COMPLETED; domain: the target (ARA) of the query
 callbacks (query_id REFERENCES shepherd_brain(qid))
-  one row per outstanding callback; a row whose query is COMPLETED is orphaned`;
+  one row per outstanding callback; a row whose query is no longer QUEUED/RUNNING is orphaned`;
 
 export const options = z.strictObject({
   queries_table: identifier('shepherd_brain'),
@@ -18,9 +18,8 @@ export const options = z.strictObject({
   callbacks_table: identifier('callbacks'),
   callback_query_column: identifier('query_id'),
   callback_created_column: optionalIdentifier().describe('A creation time on callback rows; without it a callback is as old as its query.'),
-  active_statuses: z.array(z.string().min(1)).default(['QUEUED', 'RUNNING']),
+  active_statuses: z.array(z.string().min(1)).min(1).default(['QUEUED', 'RUNNING']).describe('Queries still in progress; their callbacks are live, any other callback is orphaned.'),
   running_status: z.string().min(1).default('RUNNING'),
-  completed_statuses: z.array(z.string().min(1)).min(1).default(['COMPLETED']),
   target_window_seconds: z.number().positive().default(3600).describe('Window of fleet_queries_by_target.'),
   ...commonOptions,
 });
@@ -32,8 +31,7 @@ export function queries(o: ShepherdOptions): QuerySpec[] {
   const status = ident(o.status_column);
   const started = ident(o.started_column);
   const timeout = { timeoutSeconds: o.timeout_seconds, minIntervalSeconds: 0 };
-  const created = o.callback_created_column ? `, min(${ident(o.callback_created_column)}) AS created` : '';
-  const callbackAge = o.callback_created_column ? 'c.created' : `q.${started}`;
+  const callbackAge = o.callback_created_column ? `c.${ident(o.callback_created_column)}` : 'a.started';
   return [
     ...statusCounts({
       metric: 'fleet_queries',
@@ -51,21 +49,29 @@ export function queries(o: ShepherdOptions): QuerySpec[] {
       metrics: [{ name: 'fleet_queries_oldest_running_age_seconds', help: `Age of the oldest ${o.running_status} query (0 when none).`, type: 'gauge', labels: [], value: 'age' }],
     },
     {
-      // Callbacks are grouped per query before the join: one primary-key
-      // lookup per query with callbacks, not one per callback row.
+      // Callbacks are matched against the active queries only (a few hundred
+      // rows through the partial index), not looked up one by one among all
+      // queries: a callback without an active query is orphaned.
       ids: ['fleet_callbacks'],
-      sql: `SELECT coalesce(sum(c.n), 0) AS pending,
-  coalesce(${ageSeconds(`min(${callbackAge})`)}, 0) AS oldest_age,
-  coalesce(sum(c.n) FILTER (WHERE q.${status} IN (${literalList(o.completed_statuses)})), 0) AS orphaned
-FROM (SELECT ${ident(o.callback_query_column)} AS id, count(*) AS n${created} FROM ${ident(o.callbacks_table)} GROUP BY 1) c
-LEFT JOIN ${q} q ON q.${ident(o.id_column)} = c.id`,
+      sql: `SELECT count(*) AS pending,
+  coalesce(${ageSeconds(`min(${callbackAge}) FILTER (WHERE a.id IS NOT NULL)`)}, 0) AS oldest_age,
+  count(*) FILTER (WHERE a.id IS NULL) AS orphaned
+FROM ${ident(o.callbacks_table)} c
+LEFT JOIN (SELECT ${ident(o.id_column)} AS id, ${started} AS started FROM ${q} WHERE ${status} IN (${literalList(o.active_statuses)})) a
+  ON a.id = c.${ident(o.callback_query_column)}`,
       ...timeout,
       metrics: [
-        { name: 'fleet_callbacks_pending', help: 'Callback rows outstanding.', type: 'gauge', labels: [], value: 'pending' },
-        { name: 'fleet_callbacks_oldest_age_seconds', help: 'Age of the oldest outstanding callback (0 when none).', type: 'gauge', labels: [], value: 'oldest_age' },
+        { name: 'fleet_callbacks_pending', help: 'Callback rows outstanding, orphaned ones included.', type: 'gauge', labels: [], value: 'pending' },
+        {
+          name: 'fleet_callbacks_oldest_age_seconds',
+          help: 'Age of the oldest callback of an active query (0 when none; orphans are counted apart).',
+          type: 'gauge',
+          labels: [],
+          value: 'oldest_age',
+        },
         {
           name: 'fleet_callbacks_orphaned',
-          help: `Callback rows whose query is already ${o.completed_statuses.join(' or ')} (leaked: nothing will consume them).`,
+          help: `Callback rows whose query is no longer ${o.active_statuses.join(' or ')} (completed, failed or gone: nothing will consume them).`,
           type: 'gauge',
           labels: [],
           value: 'orphaned',
