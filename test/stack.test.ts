@@ -2,7 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDashboards } from '../grafana/src/index.js';
 import { expandVariables, panelQueries } from '../grafana/src/queries.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startStack, type Stack } from '../scripts/stack.js';
+import { driftedRows, familiesFromExposition, parseMetricsDoc, renderMetricsDoc } from '../scripts/metrics-docs.js';
 import { FakeAws, syntheticFleet } from './fakes/aws-server.js';
 import { FakeDaytona, makeSandboxes } from './fakes/daytona-server.js';
 
@@ -95,4 +97,20 @@ test('the template variables list the demo fleet\'s worker types and streams', a
     const r = (await (await fetch(`${stack!.urls.prometheus}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
     assert.ok(r.data.includes(value), `label_values(${metric}, ${label}) has ${value}: ${r.data.join(', ')}`);
   }
+});
+
+test('docs/metrics.md lists every metric family the exporter exposes, with its type, labels and help', async () => {
+  const live = familiesFromExposition(await (await fetch(`${stack!.urls.exporter}/metrics`)).text());
+  for (const source of ['fleet_redis_up', 'fleet_postgres_up', 'fleet_daytona_sandboxes', 'fleet_ec2_instances']) {
+    assert.ok(live.has(source), `the stack runs every source (${source})`);
+  }
+  const docUrl = new URL('../../docs/metrics.md', import.meta.url);
+  let existing = new Map<string, string>();
+  try {
+    existing = parseMetricsDoc(readFileSync(docUrl, 'utf8'));
+  } catch {
+    /* first generation */
+  }
+  if (process.env.UPDATE_DOCS) writeFileSync(docUrl, renderMetricsDoc(live, existing));
+  else assert.deepEqual(driftedRows(live, existing), [], 'docs/metrics.md is out of date: run UPDATE_DOCS=1 npm test');
 });

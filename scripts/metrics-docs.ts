@@ -1,0 +1,78 @@
+/**
+ * docs/metrics.md: every metric family the exporter exposes, taken from a live
+ * exposition (the stack test runs every source), merged with what the doc
+ * already lists (families that only appear in some states, e.g. a failing source).
+ */
+export interface FamilyDoc {
+  name: string;
+  type: string;
+  labels: string[];
+  help: string;
+}
+
+const HEADER = `# Metrics reference
+
+<!-- Generated from a live exposition of every source by test/stack.test.ts
+     (UPDATE_DOCS=1 npm test rewrites it); a test fails when it drifts. -->
+
+Labels added by Prometheus (\`job\`, \`instance\`) are not listed; neither are
+prom-client's standard \`process_*\` and \`nodejs_*\` metrics, which are exported too.
+
+| metric | type | labels | help |
+|---|---|---|---|
+`;
+
+/** Families (except process_* / nodejs_*) with their type, help and label names, from Prometheus text. */
+export function familiesFromExposition(text: string): Map<string, FamilyDoc> {
+  const out = new Map<string, FamilyDoc>();
+  const get = (name: string) => {
+    let f = out.get(name);
+    if (!f) out.set(name, (f = { name, type: 'untyped', labels: [], help: '' }));
+    return f;
+  };
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# HELP ')) {
+      const [, , name, ...help] = line.split(' ');
+      get(name!).help = help.join(' ').replace(/\\n/g, ' ').replace(/\\\\/g, '\\');
+    } else if (line.startsWith('# TYPE ')) {
+      const [, , name, type] = line.split(' ');
+      get(name!).type = type!;
+    } else if (line && !line.startsWith('#')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? /.exec(line);
+      if (!m) continue;
+      const f = out.get(m[1]!) ?? out.get(m[1]!.replace(/_(bucket|sum|count)$/, ''));
+      if (!f || !m[2]) continue;
+      for (const lm of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"/g)) {
+        if (lm[1] !== 'le' && !f.labels.includes(lm[1]!)) f.labels.push(lm[1]!);
+      }
+    }
+  }
+  for (const name of out.keys()) if (/^(process|nodejs)_/.test(name)) out.delete(name);
+  return out;
+}
+
+function row(f: FamilyDoc): string {
+  const labels = f.labels.map((l) => `\`${l}\``).join(', ');
+  return `| \`${f.name}\` | ${f.type} | ${labels} | ${f.help.replace(/\|/g, '\\|')} |`;
+}
+
+export function parseMetricsDoc(md: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of md.split('\n')) {
+    const m = /^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \|/.exec(line);
+    if (m) out.set(m[1]!, line);
+  }
+  return out;
+}
+
+/** The doc with the live families' rows, keeping rows for families not seen live. */
+export function renderMetricsDoc(live: Map<string, FamilyDoc>, existing: Map<string, string>): string {
+  const rows = new Map(existing);
+  for (const f of live.values()) rows.set(f.name, row(f));
+  return HEADER + [...rows.keys()].sort().map((k) => rows.get(k)!).join('\n') + '\n';
+}
+
+/** Rows that differ from (or are missing for) the live families. */
+export function driftedRows(live: Map<string, FamilyDoc>, existing: Map<string, string>): string[] {
+  return [...live.values()].filter((f) => existing.get(f.name) !== row(f)).map((f) => f.name);
+}
