@@ -77,15 +77,16 @@ export function renderStatusPage(opts: {
   const { version, statuses, families, nowSeconds } = opts;
   const sources = statuses
     .map(
-      (s) => `<tr><td>${escapeHtml(s.name)}</td><td class="${s.up ? 'ok' : 'bad'}">${s.up ? 'up' : 'down'}</td>` +
+      (s) => `<tr><td class="name">${escapeHtml(s.name)}</td><td class="state ${s.up ? 'ok' : 'bad'}">${s.up ? 'up' : 'down'}</td>` +
         `<td>${ago(s.lastSuccessSeconds, nowSeconds)}</td><td>${s.durationSeconds.toFixed(3)}s</td>` +
-        `<td>${escapeHtml(s.lastError ?? '')}</td></tr>`,
+        `<td class="err">${escapeHtml(s.lastError ?? '')}</td></tr>`,
     )
     .join('\n');
   const workers = workerRows(families)
     .map(
-      (w) => `<tr><td>${escapeHtml(w.workerType)}</td><td>${w.alive}</td><td>${w.minAlive}</td><td>${w.shutdownMarkers}</td>` +
-        `<td>${w.backlog}</td><td>${w.pending}</td><td class="${w.state === 'up' ? 'ok' : 'bad'}">${w.state.replace('_', ' ')}</td></tr>`,
+      (w) => `<tr><td class="name">${escapeHtml(w.workerType)}</td>` +
+        `<td class="state ${w.state === 'up' ? 'ok' : 'bad'}">${w.state.replace('_', ' ')}</td>` +
+        `<td>${w.alive}</td><td>${w.minAlive}</td><td>${w.backlog}</td><td>${w.pending}</td><td>${w.shutdownMarkers}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -96,19 +97,20 @@ export function renderStatusPage(opts: {
 <style>
 body{font-family:system-ui,sans-serif;margin:1rem;color:#222;max-width:60rem}
 table{border-collapse:collapse;width:100%;margin-bottom:1.5rem;font-size:.95rem}
-th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;word-break:break-all}
-th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
+th,td{text-align:left;padding:.35rem .3rem;border-bottom:1px solid #ddd}
+th{background:#f4f4f4;font-size:.8rem;white-space:nowrap}
+td.name,td.err{overflow-wrap:anywhere}td.state{white-space:nowrap}.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 .wrap{overflow-x:auto}
 </style></head><body>
 <h1>fleet-exporter</h1>
 <p>Version ${escapeHtml(version)} · <a href="metrics">/metrics</a> · <a href="healthz">/healthz</a> · <a href="readyz">/readyz</a></p>
 <h2>Sources</h2>
-<div class="wrap"><table id="sources"><thead><tr><th>Source</th><th>State</th><th>Last success</th><th>Duration</th><th>Last error</th></tr></thead>
+<div class="wrap"><table id="sources"><thead><tr><th>Source</th><th>State</th><th>Success</th><th>Took</th><th>Last error</th></tr></thead>
 <tbody>
 ${sources || '<tr><td colspan="5">no source configured</td></tr>'}
 </tbody></table></div>
 <h2>Worker types</h2>
-<div class="wrap"><table id="workers"><thead><tr><th>Worker type</th><th>Alive</th><th>Min</th><th>Shutdown markers</th><th>Backlog</th><th>Pending</th><th>State</th></tr></thead>
+<div class="wrap"><table id="workers"><thead><tr><th>Worker type</th><th>State</th><th>Alive</th><th>Min</th><th>Backlog</th><th>Pending</th><th title="clean-shutdown markers present">Stops</th></tr></thead>
 <tbody>
 ${workers || '<tr><td colspan="7">no worker type known yet</td></tr>'}
 </tbody></table></div>

@@ -14,6 +14,7 @@ declare -A PACKAGE_OF=(
   [prometheus-redis-exporter]=prometheus-redis-exporter
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [docker-compose]=docker-compose
+  [chromium]=chromium
 )
 have() {
   if [ "$1" = initdb ]; then command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
