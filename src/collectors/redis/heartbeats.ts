@@ -26,6 +26,22 @@ export async function getMany(client: RedisClient, keys: string[]): Promise<(str
   return (await Promise.all(chunks)).flat();
 }
 
+/** The workers of a list not already in `seen` (a worker consuming several groups of a stream is one worker). */
+export function newWorkers(workers: Iterable<WorkerRef>, seen: Map<string, Set<string>>): WorkerRef[] {
+  const out: WorkerRef[] = [];
+  for (const w of workers) {
+    const ids = add(seen, w.workerType, () => new Set<string>());
+    if (ids.has(w.workerId)) continue;
+    ids.add(w.workerId);
+    out.push(w);
+  }
+  return out;
+}
+
+export function emptyHeartbeatState(): HeartbeatState {
+  return { alive: new Map(), shutdownMarkers: new Map() };
+}
+
 function add<T>(map: Map<string, T>, key: string, make: () => T): T {
   let v = map.get(key);
   if (v === undefined) map.set(key, (v = make()));
@@ -38,6 +54,7 @@ function add<T>(map: Map<string, T>, key: string, make: () => T): T {
  *   1. MGET of every heartbeat key (a time in the value gives the age);
  *   2. PTTL where the value carries no time — or is missing: a key of another
  *      type still counts as alive — and MGET of the shutdown markers of the rest.
+ * Results are added to `into`, shared by concurrent lookups.
  */
 export async function lookupHeartbeats(
   client: RedisClient,
@@ -45,11 +62,12 @@ export async function lookupHeartbeats(
   extraMarkers: Map<string, WorkerRef>,
   templates: { heartbeat: KeyTemplate; shutdown: KeyTemplate; ttlSeconds: number },
   nowMs: number,
-): Promise<HeartbeatState> {
+  into: HeartbeatState,
+): Promise<void> {
   const keys = workers.map((w) => templates.heartbeat.format(w.workerType, w.workerId));
   const values = await getMany(client, keys);
 
-  const alive = new Map<string, Map<string, number | undefined>>();
+  const { alive, shutdownMarkers } = into;
   const needTtl: number[] = [];
   const markerOwners = new Map<string, WorkerRef>(extraMarkers);
   for (let i = 0; i < workers.length; i++) {
@@ -75,11 +93,9 @@ export async function lookupHeartbeats(
     // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
     add(alive, w.workerType, () => new Map()).set(w.workerId, ms >= 0 ? Math.max(0, templates.ttlSeconds - ms / 1000) : undefined);
   });
-  const shutdownMarkers = new Map<string, Set<string>>();
   markerKeys.forEach((k, i) => {
     if (markerValues[i] === null || markerValues[i] === undefined) return;
     const w = markerOwners.get(k)!;
     add(shutdownMarkers, w.workerType, () => new Set()).add(w.workerId);
   });
-  return { alive, shutdownMarkers };
 }

@@ -6,7 +6,7 @@ import { errorMessage } from '../../redact.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
 import { Periodic, scanKeys } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
-import { lookupHeartbeats, type WorkerRef } from './heartbeats.js';
+import { emptyHeartbeatState, lookupHeartbeats, newWorkers } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
 import {
   parseInfo,
@@ -25,6 +25,27 @@ function settle<T>(p: Promise<T>): Promise<T | Error> {
 
 function isMissingOrWrongType(e: Error): boolean {
   return /no such key|WRONGTYPE|ERR The XINFO|requires the key to exist/i.test(e.message);
+}
+
+/** Streams per pipelined chunk of batches 2-4. */
+const STREAMS_PER_CHUNK = 50;
+
+/** XINFO CONSUMERS for every group, and the oldest pending entry (XPENDING) where something is pending. */
+async function readConsumers(client: RedisClient, streams: ObservedStream[]): Promise<void> {
+  const groupRefs = streams.flatMap((s) => s.groups.map((g) => ({ s, g })));
+  const [consumerReplies, pendingReplies] = await Promise.all([
+    Promise.all(groupRefs.map(({ s, g }) => settle(client.xinfo('CONSUMERS', s.name, g.name)))),
+    Promise.all(
+      groupRefs.map(({ s, g }) => (g.pending > 0 ? settle(client.xpending(s.name, g.name, '-', '+', 1)) : Promise.resolve(undefined))),
+    ),
+  ]);
+  groupRefs.forEach(({ g }, i) => {
+    const c = consumerReplies[i];
+    const p = pendingReplies[i];
+    // A group deleted between the batches simply reports no consumers.
+    if (!(c instanceof Error)) g.consumerList = parseXinfoConsumers(c);
+    if (p !== undefined && !(p instanceof Error)) g.oldestPending = parseOldestPending(p);
+  });
 }
 
 /**
@@ -184,46 +205,25 @@ export class RedisCollector implements Collector {
       streams.push({ name, workerType, info: parseXinfoStream(sReply), groups });
     });
 
-    // Batch 2: consumers of every group, and the oldest pending entry where something is pending.
-    const groupRefs = streams.flatMap((s) => s.groups.map((g) => ({ s, g })));
-    const [consumerReplies, pendingReplies] = await Promise.all([
-      Promise.all(groupRefs.map(({ s, g }) => settle(client.xinfo('CONSUMERS', s.name, g.name)))),
-      Promise.all(
-        groupRefs.map(({ s, g }) =>
-          g.pending > 0 ? settle(client.xpending(s.name, g.name, '-', '+', 1)) : Promise.resolve(undefined),
-        ),
-      ),
-    ]);
-    groupRefs.forEach(({ g }, i) => {
-      const c = consumerReplies[i];
-      const p = pendingReplies[i];
-      // A group deleted between the batches simply reports no consumers.
-      if (!(c instanceof Error)) g.consumerList = parseXinfoConsumers(c);
-      if (p !== undefined && !(p instanceof Error)) g.oldestPending = parseOldestPending(p);
-    });
-
-    // Batches 3 and 4: heartbeats of every consumer and of every worker found by SCAN.
-    const workers: WorkerRef[] = [];
-    const seen = new Set<string>();
-    const addWorker = (workerType: string, workerId: string) => {
-      const k = `${workerType}\u0000${workerId}`;
-      if (seen.has(k)) return;
-      seen.add(k);
-      workers.push({ workerType, workerId });
-    };
-    for (const s of streams) for (const g of s.groups) for (const c of g.consumerList) addWorker(s.workerType, c.name);
-    for (const v of this.scannedHeartbeats.values()) {
-      addWorker(v.workerType, v.workerId);
-      this.seenTypes.add(v.workerType);
-    }
-    for (const v of this.scannedMarkers.values()) this.seenTypes.add(v.workerType);
-    const { alive, shutdownMarkers } = await lookupHeartbeats(
-      client,
-      workers,
-      this.scannedMarkers,
-      { heartbeat: this.heartbeatKey, shutdown: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds },
-      nowMs,
+    // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
+    // Node parses the previous one (same commands, overlapped).
+    const templates = { heartbeat: this.heartbeatKey, shutdown: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
+    const chunks: ObservedStream[][] = [];
+    for (let i = 0; i < streams.length; i += STREAMS_PER_CHUNK) chunks.push(streams.slice(i, i + STREAMS_PER_CHUNK));
+    const heartbeats = emptyHeartbeatState();
+    const seen = new Map<string, Set<string>>();
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        await readConsumers(client, chunk);
+        const consumers = chunk.flatMap((s) => s.groups.flatMap((g) => g.consumerList.map((c) => ({ workerType: s.workerType, workerId: c.name }))));
+        await lookupHeartbeats(client, newWorkers(consumers, seen), new Map(), templates, nowMs, heartbeats);
+      }),
     );
+    // Workers found by SCAN that no consumer named (an orchestrator), and all scanned markers.
+    for (const v of [...this.scannedHeartbeats.values(), ...this.scannedMarkers.values()]) this.seenTypes.add(v.workerType);
+    const orchestrators = newWorkers(this.scannedHeartbeats.values(), seen);
+    await lookupHeartbeats(client, orchestrators, this.scannedMarkers, templates, nowMs, heartbeats);
+    const { alive, shutdownMarkers } = heartbeats;
 
     const { families, dropped } = buildFleetMetrics(
       {
