@@ -12,7 +12,10 @@ export class ProcessMetrics {
   }
 
   async families(): Promise<MetricFamily[]> {
-    const json = await this.registry.getMetricsAsJSON();
+    // prom-client's nodejs_active_{handles,requests,resources}_total are gauges
+    // named like counters (promtool's lint rejects them); the same values are
+    // exported without the suffix, by type.
+    const json = (await this.registry.getMetricsAsJSON()).filter((m) => !(String(m.type) === 'gauge' && m.name.endsWith('_total')));
     return json.map((m) => ({
       name: m.name,
       help: m.help,
