@@ -66,12 +66,16 @@ export class CaptureServer {
     return this.requests.filter((r) => r.path.startsWith(pathPrefix));
   }
 
-  /** Waits for the first request on pathPrefix whose JSON body satisfies `match`, and returns it. */
-  async waitFor(pathPrefix: string, match: (body: any) => boolean, timeoutMs: number, what = pathPrefix): Promise<CapturedRequest> {
+  /**
+   * Waits for the first request on pathPrefix whose JSON body satisfies `match`
+   * (considering only requests from index `since` of `requests` on), and returns it.
+   */
+  async waitFor(pathPrefix: string, match: (body: any) => boolean, timeoutMs: number, what = pathPrefix, since = 0): Promise<CapturedRequest> {
     let found: CapturedRequest | undefined;
     try {
       await waitFor(() => {
-        found = this.on(pathPrefix).find((r) => {
+        found = this.requests.slice(since).find((r) => {
+          if (!r.path.startsWith(pathPrefix)) return false;
           try {
             return r.json !== undefined && match(r.json);
           } catch {

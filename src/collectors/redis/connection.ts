@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from './schema.js';
 
@@ -33,7 +34,8 @@ export function createRedisClient(cfg: RedisConfig): RedisClient {
           ca: cfg.tls?.ca,
           cert: cfg.tls?.cert,
           key: cfg.tls?.key,
-          servername: cfg.tls?.servername ?? url.hostname,
+          // SNI takes host names only; an IP is still checked against the certificate's IP SANs.
+          servername: cfg.tls?.servername ?? (isIP(url.hostname) ? undefined : url.hostname),
           rejectUnauthorized: !(cfg.tls?.insecure_skip_verify ?? false),
         }
       : undefined,

@@ -1,0 +1,94 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { ExporterProcess } from './helpers/exporter.js';
+import { valueOf } from './helpers/exposition.js';
+import { freePort, waitFor } from './helpers/net.js';
+import { TestRedis } from './helpers/redis.js';
+
+/** TLS and Sentinel, each against real redis-server processes started here. */
+const dir = mkdtempSync(join(tmpdir(), 'fleet-redis-conn-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 / localhost. */
+function makeCertificates(): void {
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=fleet-test-ca');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+}
+
+test('rediss:// with the CA from ca_file connects; an unknown CA is up=0, insecure_skip_verify connects', async () => {
+  makeCertificates();
+  const port = await freePort();
+  const server = spawn('redis-server', [
+    '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'),
+    '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no',
+  ], { stdio: 'ignore' });
+  children.push(server);
+  const admin = new Redis({ port, host: '127.0.0.1', tls: { ca: readFileSync(join(dir, 'ca.pem')) }, retryStrategy: () => 200 });
+  admin.on('error', () => undefined);
+  await waitFor(async () => (await admin.ping().catch(() => '')) === 'PONG', 10_000, 200);
+  await admin.xgroup('CREATE', 'stream.tls', 'g', '$', 'MKSTREAM');
+
+  const url = `rediss://127.0.0.1:${port}/0`;
+  const trusted = await ExporterProcess.start({ redis: { url, tls: { ca_file: join(dir, 'ca.pem') }, streams: { patterns: ['stream.*'] } } });
+  const untrusted = await ExporterProcess.start({ redis: { url, streams: { patterns: ['stream.*'] } } });
+  const insecure = await ExporterProcess.start({ redis: { url, tls: { insecure_skip_verify: true }, streams: { patterns: ['stream.*'] } } });
+  try {
+    const s = await trusted.samples();
+    assert.equal(valueOf(s, 'fleet_redis_up'), 1, trusted.logs);
+    assert.equal(valueOf(s, 'fleet_stream_length', { stream: 'stream.tls' }), 0);
+    assert.equal(valueOf(await untrusted.samples(), 'fleet_redis_up'), 0, 'a certificate from an unknown CA is refused');
+    assert.equal(valueOf(await insecure.samples(), 'fleet_redis_up'), 1);
+  } finally {
+    await Promise.all([trusted.stop(), untrusted.stop(), insecure.stop()]);
+    admin.disconnect();
+  }
+});
+
+test('sentinel: the exporter finds the master through Redis Sentinel', async () => {
+  const master = await TestRedis.start();
+  const sentinelPort = await freePort();
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor fleetmaster 127.0.0.1 ${master.port} 1\n`);
+  const sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  children.push(sentinel);
+  const r = master.client();
+  await r.xgroup('CREATE', 'stream.sentinel', 'g', '$', 'MKSTREAM');
+  const probe = new Redis({ port: sentinelPort, host: '127.0.0.1', retryStrategy: () => 200 });
+  probe.on('error', () => undefined);
+  await waitFor(async () => {
+    const reply = await probe.call('SENTINEL', 'get-master-addr-by-name', 'fleetmaster').catch(() => null);
+    return Array.isArray(reply) && Number(reply[1]) === master.port;
+  }, 15_000, 300);
+  probe.disconnect();
+  const exporter = await ExporterProcess.start({
+    redis: {
+      sentinel: { master_name: 'fleetmaster', sentinels: [`127.0.0.1:${sentinelPort}`] },
+      streams: { patterns: ['stream.*'] },
+    },
+  });
+  try {
+    const s = await exporter.samples();
+    assert.equal(valueOf(s, 'fleet_redis_up'), 1, exporter.logs);
+    assert.equal(valueOf(s, 'fleet_stream_length', { stream: 'stream.sentinel' }), 0);
+  } finally {
+    await exporter.stop();
+    r.disconnect();
+    await master.destroy();
+  }
+});
