@@ -215,11 +215,12 @@ function workersGroup() {
         'fleet:worker_type:down_cause',
         pq`
           # Present while a type has no live worker; label cause is decided when the
-          # count drops to zero and kept (through its own last value) until a worker
+          # count drops to zero and kept (through its own previous value, which ends
+          # with a staleness marker when a worker is back) until a worker
           # is back: scaled_down if a clean-shutdown marker was seen within
           # ${dur('workers.shutdown_marker_window')}, else crashed.
           (
-              last_over_time(fleet:worker_type:down_cause[5m])
+              fleet:worker_type:down_cause
             or on (job, instance, worker_type)
               label_replace((max_over_time(fleet_worker_shutdown_markers{${E}}[${dur('workers.shutdown_marker_window')}]) > 0) * 0 + 1, "cause", "scaled_down", "", "")
             or on (job, instance, worker_type)
