@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   console.error(`fleet written in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${await r.dbsize()} keys`);
 
   const ours = await ExporterProcess.start({
-    redis: { url: redis.url, streams: { patterns: ['stream.*'] }, heartbeats: { scan: false } },
+    redis: { url: redis.url, streams: { patterns: ['stream.*'] } }, // defaults otherwise (heartbeat SCAN every 60 s included)
     scrape_timeout_seconds: 30,
   });
   const targets: Target[] = [

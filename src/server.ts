@@ -29,6 +29,7 @@ function buildInfo(): MetricFamily {
 export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeoutSeconds: number }): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // hashing a multi-megabyte exposition on every scrape buys nothing
   const processMetrics = new ProcessMetrics();
 
   app.get('/metrics', async (req, res) => {
