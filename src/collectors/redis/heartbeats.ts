@@ -42,6 +42,25 @@ export function emptyHeartbeatState(): HeartbeatState {
   return { alive: new Map(), shutdownMarkers: new Map() };
 }
 
+/**
+ * PTTL of keys that MGET found no string for, where most are simply gone:
+ * one multi-key EXISTS per chunk, and per-key PTTL only in chunks where some
+ * key exists (a heartbeat written as another type still counts as alive).
+ * Returns -2 for keys that do not exist.
+ */
+async function existingKeys(client: RedisClient, keys: string[]): Promise<number[]> {
+  if (keys.length === 0) return [];
+  if (client instanceof Cluster) return Promise.all(keys.map((k) => client.pttl(k)));
+  const chunks: Promise<number[]>[] = [];
+  for (let i = 0; i < keys.length; i += MGET_CHUNK) {
+    const chunk = keys.slice(i, i + MGET_CHUNK);
+    chunks.push(
+      client.exists(...chunk).then((n) => (n === 0 ? chunk.map(() => -2) : Promise.all(chunk.map((k) => client.pttl(k))))),
+    );
+  }
+  return (await Promise.all(chunks)).flat();
+}
+
 function add<T>(map: Map<string, T>, key: string, make: () => T): T {
   let v = map.get(key);
   if (v === undefined) map.set(key, (v = make()));
@@ -52,8 +71,9 @@ function add<T>(map: Map<string, T>, key: string, make: () => T): T {
  * Looks the heartbeats of the given workers up directly (no keyspace scan),
  * in two pipelined batches:
  *   1. MGET of every heartbeat key (a time in the value gives the age);
- *   2. PTTL where the value carries no time — or is missing: a key of another
- *      type still counts as alive — and MGET of the shutdown markers of the rest.
+ *   2. PTTL where the value carries no time; EXISTS (then PTTL, rarely) where it
+ *      is missing, since a key of another type still counts as alive; and MGET
+ *      of the shutdown markers of workers without a heartbeat value.
  * Results are added to `into`, shared by concurrent lookups.
  */
 export async function lookupHeartbeats(
@@ -68,30 +88,35 @@ export async function lookupHeartbeats(
   const values = await getMany(client, keys);
 
   const { alive, shutdownMarkers } = into;
-  const needTtl: number[] = [];
+  const needTtl: number[] = []; // alive, but the value tells no time
+  const missing: number[] = []; // no string value: gone, or a key of another type
   const markerOwners = new Map<string, WorkerRef>(extraMarkers);
   for (let i = 0; i < workers.length; i++) {
     const v = values[i];
     const t = heartbeatTimeMs(v);
     const w = workers[i]!;
-    if (t !== undefined) {
-      add(alive, w.workerType, () => new Map()).set(w.workerId, Math.max(0, (nowMs - t) / 1000));
-      continue;
-    }
-    needTtl.push(i);
-    if (v === null || v === undefined) markerOwners.set(templates.shutdown.format(w.workerType, w.workerId), w);
+    if (t !== undefined) add(alive, w.workerType, () => new Map()).set(w.workerId, Math.max(0, (nowMs - t) / 1000));
+    else if (v === null || v === undefined) {
+      missing.push(i);
+      markerOwners.set(templates.shutdown.format(w.workerType, w.workerId), w);
+    } else needTtl.push(i);
   }
   const markerKeys = [...markerOwners.keys()];
-  const [ttls, markerValues] = await Promise.all([
+  const [ttls, existing, markerValues] = await Promise.all([
     Promise.all(needTtl.map((i) => client.pttl(keys[i]!))),
+    existingKeys(client, missing.map((i) => keys[i]!)),
     getMany(client, markerKeys),
   ]);
+  // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
+  const ageFromTtl = (ms: number) => (ms >= 0 ? Math.max(0, templates.ttlSeconds - ms / 1000) : undefined);
   needTtl.forEach((i, n) => {
-    const ms = ttls[n]!;
-    if (ms === -2) return; // no such key: not alive
     const w = workers[i]!;
-    // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
-    add(alive, w.workerType, () => new Map()).set(w.workerId, ms >= 0 ? Math.max(0, templates.ttlSeconds - ms / 1000) : undefined);
+    if (ttls[n] !== -2) add(alive, w.workerType, () => new Map()).set(w.workerId, ageFromTtl(ttls[n]!));
+  });
+  missing.forEach((i, n) => {
+    const w = workers[i]!;
+    const ms = existing[n]!;
+    if (ms !== -2) add(alive, w.workerType, () => new Map()).set(w.workerId, ageFromTtl(ms));
   });
   markerKeys.forEach((k, i) => {
     if (markerValues[i] === null || markerValues[i] === undefined) return;

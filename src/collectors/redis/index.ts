@@ -54,7 +54,9 @@ async function readConsumers(client: RedisClient, streams: ObservedStream[]): Pr
  *   1. TIME, INFO, XINFO STREAM and XINFO GROUPS for every stream
  *   2. XINFO CONSUMERS for every group, XPENDING (oldest entry) where pending > 0
  *   3. heartbeat values of every consumer and scanned worker (MGET)
- *   4. PTTL of heartbeats whose value carries no time, shutdown markers of workers not alive
+ *   4. PTTL of heartbeats whose value carries no time, EXISTS of missing ones,
+ *      shutdown markers of workers not alive
+ * Batches 2-4 run per chunk of streams so Redis and Node work overlap.
  * Stream and heartbeat discovery (SCAN) run on their own slower intervals.
  */
 export class RedisCollector implements Collector {
