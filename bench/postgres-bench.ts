@@ -1,5 +1,5 @@
 /**
- * Postgres collector benchmark (docs/benchmarks-postgres.md):
+ * Postgres collector benchmark (docs/benchmarks.md, Postgres):
  *   1. preset collection time on 1,000,000-row tables, without and with sql/indexes.sql;
  *   2. the built-in health metrics, scraped over HTTP, against Debian's
  *      prometheus-postgres-exporter on the same database in the same run.

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chownSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import pino from 'pino';
+import { freePort } from './net.js';
+
+export { freePort };
 import { PostgresCollector } from '../../src/collectors/postgres/index.js';
 import type { PostgresConfig } from '../../src/collectors/postgres/schema.js';
 import { CollectError } from '../../src/collectors/types.js';
@@ -50,16 +52,6 @@ function binDir(): string {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function asPostgres(cmd: string, args: string[]): void {
   const isRoot = process.getuid?.() === 0;
