@@ -92,3 +92,48 @@ test('sentinel: the exporter finds the master through Redis Sentinel', async () 
     await master.destroy();
   }
 });
+
+test('cluster: streams and heartbeats spread over three masters are all read', async () => {
+  const ports = await Promise.all([freePort(), freePort(), freePort()]);
+  for (const port of ports) {
+    const nodeDir = mkdtempSync(join(dir, `node-${port}-`));
+    children.push(
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', nodeDir], { stdio: 'ignore' }),
+    );
+  }
+  for (const port of ports) {
+    const probe = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 100 });
+    probe.on('error', () => undefined);
+    await waitFor(async () => (await probe.ping().catch(() => '')) === 'PONG', 10_000, 100);
+    probe.disconnect();
+  }
+  execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+  const cluster = new Redis.Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
+  cluster.on('error', () => undefined);
+  await waitFor(async () => (await cluster.set('probe', '1').catch(() => '')) === 'OK', 15_000, 200);
+  const now = String(Math.floor(Date.now() / 1000));
+  const streams = ['stream.a', 'stream.b', 'stream.c', 'stream.d', 'stream.e', 'stream.f'];
+  for (const s of streams) {
+    await cluster.xgroup('CREATE', s, 'g', '$', 'MKSTREAM');
+    await cluster.xgroup('CREATECONSUMER', s, 'g', 'w1');
+    await cluster.xgroup('CREATECONSUMER', s, 'g', 'w2');
+    await cluster.set(`worker:heartbeat:${s}:w1`, now, 'EX', 60);
+  }
+  const masters = new Set(streams.map((s) => cluster.slots[Number(execFileSync('redis-cli', ['-p', String(ports[0]), 'CLUSTER', 'KEYSLOT', s]).toString())]?.[0]));
+  assert.ok(masters.size > 1, 'the streams live on more than one master');
+  const exporter = await ExporterProcess.start({
+    redis: { cluster: { nodes: ports.map((p) => `127.0.0.1:${p}`) }, streams: { patterns: ['stream.*'] } },
+  });
+  try {
+    const s = await exporter.samples();
+    assert.equal(valueOf(s, 'fleet_redis_up'), 1, exporter.logs);
+    for (const stream of streams) {
+      assert.equal(valueOf(s, 'fleet_stream_length', { stream }), 0, `${stream} discovered on its master`);
+      assert.equal(valueOf(s, 'fleet_workers_alive', { worker_type: stream }), 1, `heartbeat of ${stream} found`);
+      assert.equal(valueOf(s, 'fleet_stream_group_consumers', { stream, group: 'g', state: 'phantom' }), 1);
+    }
+  } finally {
+    await exporter.stop();
+    cluster.disconnect();
+  }
+});

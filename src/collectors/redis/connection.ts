@@ -45,6 +45,9 @@ export function createRedisClient(cfg: RedisConfig): RedisClient {
       redisOptions: common,
       enableOfflineQueue: false,
       enableAutoPipelining: true,
+      // Auto-pipelining picks a command's slot from its first argument: for
+      // XINFO that is the subcommand, so XINFO goes to its key's node unpipelined.
+      autoPipeliningIgnoredCommands: ['xinfo'],
       lazyConnect: true,
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
     });
