@@ -14,6 +14,7 @@ import { AwsCollector } from '../src/collectors/aws/index.js';
 import { awsSchema } from '../src/collectors/aws/schema.js';
 import { PROMETHEUS_TEXT, render } from '../src/metrics/exposition.js';
 import { FakeAws, syntheticFleet } from '../test/fakes/aws-server.js';
+import { gc, median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,13 +24,8 @@ const { values } = parseArgs({
   },
 });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const mib = (b: number) => Number((b / 1024 / 1024).toFixed(1));
 const ms = (x: number) => Number(x.toFixed(1));
-const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 async function serve(n: number): Promise<void> {
   const fake = new FakeAws();

@@ -14,6 +14,7 @@ import { DaytonaCollector } from '../src/collectors/daytona/index.js';
 import { daytonaSchema } from '../src/collectors/daytona/schema.js';
 import { PROMETHEUS_TEXT, render } from '../src/metrics/exposition.js';
 import { FakeDaytona, makeSandboxes } from '../test/fakes/daytona-server.js';
+import { gc, median } from './stats.js';
 
 const API_KEY = 'dtn_bench_key';
 const { values } = parseArgs({
@@ -25,12 +26,7 @@ const { values } = parseArgs({
   },
 });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
-const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 async function serve(n: number): Promise<void> {
   const fake = await FakeDaytona.start({ apiKey: API_KEY, sandboxes: makeSandboxes(n) });

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { PostgresCollector } from '../src/collectors/postgres/index.js';
 import { presetQueries, type PresetName } from '../src/collectors/postgres/presets/index.js';
 import { freePort, loadSeedSchemas, memoryLogger, postgresConfig, psqlFile, startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
+import { median } from './stats.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '30' }, plans: { type: 'boolean', default: false } } });
 const RUNS = Number(args.runs);
@@ -49,10 +50,6 @@ SELECT 'sb-' || (i % 2000), 'heartbeat', now() - (i * interval '0.17 seconds')
 FROM generate_series(1, 1000000) i;
 `;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 function p90(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.9))]!;

@@ -18,6 +18,7 @@ import { TestRedis } from '../test/helpers/redis.js';
 import { ExporterProcess } from '../test/helpers/exporter.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
 import { BENCH_FLEET, writeFleet } from './synthetic-fleet.js';
+import { median } from './stats.js';
 
 const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '15' }, streams: { type: 'string', default: String(BENCH_FLEET.streams) } },
@@ -25,11 +26,6 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const shape = { ...BENCH_FLEET, streams: Number(args.streams) };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function redisUsec(r: Redis): Promise<number> {
   const info = await r.info('commandstats');
