@@ -28,7 +28,11 @@ export interface ScrapeResult {
 
 const errorsTotal = () => new CounterVec('fleet_collector_errors_total', 'Failed collections per collector.', ['collector']);
 const droppedTotal = () =>
-  new CounterVec('fleet_series_dropped_total', 'Per-entity series left out because of a configured cap.', ['collector']);
+  new CounterVec(
+    'fleet_series_dropped_total',
+    'Entities (consumers, sandboxes, instances) whose series a configured cap left out, counted per collection or background refresh.',
+    ['collector'],
+  );
 
 class TimeoutError extends Error {}
 

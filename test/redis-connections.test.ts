@@ -41,6 +41,7 @@ test('rediss:// with the CA from ca_file connects; an unknown CA is up=0, insecu
   children.push(server);
   const admin = new Redis({ port, host: '127.0.0.1', tls: { ca: readFileSync(join(dir, 'ca.pem')) }, retryStrategy: () => 200 });
   admin.on('error', () => undefined);
+  after(() => admin.disconnect());
   await waitFor(async () => (await admin.ping().catch(() => '')) === 'PONG', 10_000, 200);
   await admin.xgroup('CREATE', 'stream.tls', 'g', '$', 'MKSTREAM');
 
@@ -71,6 +72,7 @@ test('sentinel: the exporter finds the master through Redis Sentinel', async () 
   await r.xgroup('CREATE', 'stream.sentinel', 'g', '$', 'MKSTREAM');
   const probe = new Redis({ port: sentinelPort, host: '127.0.0.1', retryStrategy: () => 200 });
   probe.on('error', () => undefined);
+  after(() => probe.disconnect());
   await waitFor(async () => {
     const reply = await probe.call('SENTINEL', 'get-master-addr-by-name', 'fleetmaster').catch(() => null);
     return Array.isArray(reply) && Number(reply[1]) === master.port;
@@ -97,19 +99,25 @@ test('cluster: streams and heartbeats spread over three masters are all read', a
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
   for (const port of ports) {
     const nodeDir = mkdtempSync(join(dir, `node-${port}-`));
+    // The bus port defaults to port + 10000, which may be taken or beyond 65535: pick one.
+    const busPort = await freePort();
     children.push(
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', nodeDir], { stdio: 'ignore' }),
+      spawn('redis-server', ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', nodeDir], { stdio: 'ignore' }),
     );
   }
   for (const port of ports) {
     const probe = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 100 });
     probe.on('error', () => undefined);
-    await waitFor(async () => (await probe.ping().catch(() => '')) === 'PONG', 10_000, 100);
-    probe.disconnect();
+    try {
+      await waitFor(async () => (await probe.ping().catch(() => '')) === 'PONG', 10_000, 100);
+    } finally {
+      probe.disconnect(); // a client left retrying would keep the test process alive
+    }
   }
   execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
   const cluster = new Redis.Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
   cluster.on('error', () => undefined);
+  after(() => cluster.disconnect());
   await waitFor(async () => (await cluster.set('probe', '1').catch(() => '')) === 'OK', 15_000, 200);
   const now = String(Math.floor(Date.now() / 1000));
   const streams = ['stream.a', 'stream.b', 'stream.c', 'stream.d', 'stream.e', 'stream.f'];

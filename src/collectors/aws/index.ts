@@ -87,7 +87,7 @@ export class AwsCollector implements Collector {
     const all = perRegion.flat();
     const { kept, dropped } = capInstances(all, this.cfg.max_instance_series);
     this.kept = kept;
-    this.droppedSeries = dropped;
+    this.droppedSeries += dropped; // reported once per refresh, not once per scrape
     return buildEc2Families(all, kept, this.cfg.regions);
   }
 
@@ -140,7 +140,9 @@ export class AwsCollector implements Collector {
     }
     families.push(...this.selfFamilies());
     if (errors.length > 0) throw new CollectError(errors.join('; '), families);
-    return { families, droppedSeries: this.droppedSeries };
+    const droppedSeries = this.droppedSeries;
+    this.droppedSeries = 0;
+    return { families, droppedSeries };
   }
 
   /** Live values, never frozen in a refresh result: API cost and when each part last refreshed. */

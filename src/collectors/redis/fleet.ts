@@ -105,7 +105,7 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
             consumerBudget--;
             cPending.set(c.pending, stream, g.name, c.name);
             cIdle.set(c.idleMs / 1000, stream, g.name, c.name);
-          } else dropped += 2;
+          } else dropped++;
         }
       }
       consumers.set(counts.alive, stream, g.name, 'alive');
