@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { CLI, REPO_ROOT } from './helpers/exporter.js';
 import { freePort, waitFor } from './helpers/net.js';
 import { scrapeTimeout } from '../src/server.js';
@@ -102,4 +104,25 @@ test("Prometheus's scrape timeout header caps the collectors' budget, with a mar
   assert.equal(scrapeTimeout('3', 10), 2.5);
   assert.equal(scrapeTimeout('30', 10), 10);
   assert.equal(scrapeTimeout('garbage', 10), 10);
+});
+
+test('/metrics is gzipped when the scraper asks for it, as Prometheus does', async () => {
+  const port = await freePort();
+  const file = writeConfig('{}\n');
+  const child = spawn(CLI, ['--config', file, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ?? false, 10_000);
+    const raw = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+      const req = httpGet(`http://127.0.0.1:${port}/metrics`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(raw.encoding, 'gzip');
+    assert.match(gunzipSync(raw.body).toString(), /^fleet_exporter_build_info\{/m);
+  } finally {
+    child.kill('SIGTERM');
+  }
 });
