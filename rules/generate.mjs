@@ -74,6 +74,9 @@ const pct = (r) => `${Math.round(r * 1000) / 10}%`;
 const sel = (...m) => `{${m.filter(Boolean).join(',')}}`;
 const reEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\/g, '\\\\');
 const runbook = (name) => `${str('links.runbook_base_url')}#${name.toLowerCase()}`;
+/** Alert → Grafana panel, as the dashboard generator placed it (absent: no dashboard_url). */
+const alertPanels = JSON.parse(readFileSync(new URL('../grafana/src/alert-panels.json', import.meta.url), 'utf8'));
+const dashboard = (name) => (alertPanels[name] ? `${str('links.grafana_url')}${alertPanels[name].path}` : undefined);
 /** Strip the common indentation of a template literal and trailing blanks. */
 function pq(strings, ...vals) {
   let s = strings.reduce((acc, part, i) => acc + part + (i < vals.length ? vals[i] : ''), '');
@@ -139,6 +142,7 @@ function alert(name, { expr, for: forDur, severity, collector, summary, descript
   if (forDur) rule.for = forDur;
   rule.labels = { severity, ...(collector ? { collector } : {}), ...labels };
   rule.annotations = { summary, description, runbook_url: runbook(name) };
+  if (dashboard(name)) rule.annotations.dashboard_url = dashboard(name);
   return rule;
 }
 const record = (name, expr) => ({ record: name, expr });

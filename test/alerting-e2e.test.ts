@@ -497,7 +497,9 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
       ['Runbook', 'Dashboard'],
     );
     assert.equal(pd.json.links[0].href, `${runbookBase}#fleetworkertypedown`);
-    assert.match(pd.json.links[1].href, /^https?:\/\/.+\/d\/fleet-overview\//);
+    // The rule's dashboard_url: the overview panel the dashboard generator placed this alert on.
+    const panel = (JSON.parse(readFileSync(new URL('../../grafana/src/alert-panels.json', import.meta.url), 'utf8')) as Record<string, { path: string }>).FleetWorkerTypeDown!;
+    assert.match(pd.json.links[1].href, new RegExp(`^https?://[^/]+${panel.path.replace(/[?]/g, '\\?')}$`));
 
     // --- the alert as Alertmanager holds it: the exact label set of the rule
     const [held] = await amAlerts(['alertname="FleetWorkerTypeDown"', 'worker_type="lookup"']);
