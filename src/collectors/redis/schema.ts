@@ -62,7 +62,7 @@ export const redisSchema = z
         key: z.string().default('worker:heartbeat:{worker_type}:{worker_id}'),
         shutdown_key: z.string().default('worker:shutdown:{worker_type}:{worker_id}'),
         ttl_seconds: seconds(15).describe('TTL workers set on heartbeat keys; used for age when the value has no timestamp.'),
-        scan_interval_seconds: seconds(60).describe('How often SCAN looks for heartbeats of workers that consume no stream.'),
+        scan_interval_seconds: seconds(30).describe('How often SCAN looks for heartbeats and shutdown markers of workers that consume no stream (twice the default scrape interval: a full keyspace SCAN is not for every scrape).'),
         scan: z.boolean().default(true).describe('Discover heartbeat keys by SCAN (workers that consume no stream).'),
       })
       .prefault({})
