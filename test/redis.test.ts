@@ -231,8 +231,8 @@ describe('faults', () => {
     const r = redis.client();
     await r.xgroup('CREATE', 'stream.a', 'g', '$', 'MKSTREAM');
     r.disconnect();
-    const postgresLikeOther = { redis: { url: redis.url, streams: { patterns: ['stream.*'] } } };
-    const exporter = await ExporterProcess.start(postgresLikeOther);
+    const config = { redis: { url: redis.url, streams: { patterns: ['stream.*'] } } };
+    const exporter = await ExporterProcess.start(config);
     try {
       assert.equal(valueOf(await exporter.samples(), 'fleet_redis_up'), 1);
       await redis.stop();
