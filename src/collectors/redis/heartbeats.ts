@@ -17,13 +17,17 @@ export interface HeartbeatState {
   shutdownMarkers: Map<string, Set<string>>;
 }
 
+/** Runs a multi-key command per chunk of keys, concurrently (pipelined), and joins the answers in key order. */
+async function inChunks<T>(keys: string[], perChunk: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const chunks: Promise<T[]>[] = [];
+  for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(perChunk(keys.slice(i, i + MGET_CHUNK)));
+  return (await Promise.all(chunks)).flat();
+}
+
 /** Values of many keys: MGET in chunks, or GET per key on a cluster (keys span slots). */
 export async function getMany(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
-  if (keys.length === 0) return [];
   if (client instanceof Cluster) return Promise.all(keys.map((k) => client.get(k)));
-  const chunks: Promise<(string | null)[]>[] = [];
-  for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(client.mget(keys.slice(i, i + MGET_CHUNK)));
-  return (await Promise.all(chunks)).flat();
+  return inChunks(keys, (chunk) => client.mget(chunk));
 }
 
 /** The workers of a list not already in `seen` (a worker consuming several groups of a stream is one worker). */
@@ -49,16 +53,10 @@ export function emptyHeartbeatState(): HeartbeatState {
  * Returns -2 for keys that do not exist.
  */
 async function existingKeys(client: RedisClient, keys: string[]): Promise<number[]> {
-  if (keys.length === 0) return [];
   if (client instanceof Cluster) return Promise.all(keys.map((k) => client.pttl(k)));
-  const chunks: Promise<number[]>[] = [];
-  for (let i = 0; i < keys.length; i += MGET_CHUNK) {
-    const chunk = keys.slice(i, i + MGET_CHUNK);
-    chunks.push(
-      client.exists(...chunk).then((n) => (n === 0 ? chunk.map(() => -2) : Promise.all(chunk.map((k) => client.pttl(k))))),
-    );
-  }
-  return (await Promise.all(chunks)).flat();
+  return inChunks(keys, async (chunk) =>
+    (await client.exists(...chunk)) === 0 ? chunk.map(() => -2) : Promise.all(chunk.map((k) => client.pttl(k))),
+  );
 }
 
 function add<T>(map: Map<string, T>, key: string, make: () => T): T {

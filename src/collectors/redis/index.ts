@@ -6,7 +6,7 @@ import { errorMessage } from '../../redact.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
 import { Periodic, scanKeys } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
-import { emptyHeartbeatState, lookupHeartbeats, newWorkers } from './heartbeats.js';
+import { emptyHeartbeatState, lookupHeartbeats, newWorkers, type WorkerRef } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
 import {
   parseInfo,
@@ -72,8 +72,8 @@ export class RedisCollector implements Collector {
   private streamDiscovery?: Periodic;
   private heartbeatDiscovery?: Periodic;
   /** Heartbeat and shutdown-marker keys found by SCAN: workers that may consume no stream. */
-  private scannedHeartbeats = new Map<string, { workerType: string; workerId: string }>();
-  private scannedMarkers = new Map<string, { workerType: string; workerId: string }>();
+  private scannedHeartbeats = new Map<string, WorkerRef>();
+  private scannedMarkers = new Map<string, WorkerRef>();
   /** Worker types ever seen; a known type keeps its series at zero when all its workers are gone. */
   private readonly seenTypes = new Set<string>();
   /** Why the connection is down, for the status page (ioredis retries in the background). */
@@ -134,8 +134,8 @@ export class RedisCollector implements Collector {
   private async discoverHeartbeats(): Promise<void> {
     const client = this.client!;
     if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
-    const heartbeats = new Map<string, { workerType: string; workerId: string }>();
-    const markers = new Map<string, { workerType: string; workerId: string }>();
+    const heartbeats = new Map<string, WorkerRef>();
+    const markers = new Map<string, WorkerRef>();
     for (const node of masterNodes(client)) {
       for (const [template, into] of [
         [this.heartbeatKey, heartbeats],
