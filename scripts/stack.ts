@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { freePort } from '../test/helpers/net.js';
+import { freePort, sleep } from '../test/helpers/net.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -40,7 +40,6 @@ export interface Stack {
 }
 
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const which = (...names: string[]) =>
   names.flatMap((n) => (process.env.PATH ?? '').split(':').map((d) => join(d, n))).find((p) => existsSync(p));
 

@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
+import { freePort, sleep } from './helpers/net.js';
 
 const ROOT = process.env.FLEET_REPO_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
 const AM_DIR = join(ROOT, 'alertmanager');
@@ -189,19 +189,6 @@ test('inhibit rules: every equal label is carried by both the source and the tar
 
 // ------------------------------------------------------------ live inhibition
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ApiAlert {
   labels: Labels;

@@ -6,6 +6,7 @@ import { CollectError } from '../src/collectors/types.js';
 import { createLogger } from '../src/log.js';
 import type { MetricFamily } from '../src/metrics/family.js';
 import { FakeAws, fixture, syntheticFleet } from './fakes/aws-server.js';
+import { waitFor } from './helpers/net.js';
 
 // The SDK's default chain finds these first; nothing here can reach AWS.
 process.env.AWS_ACCESS_KEY_ID = 'AKIAFAKEFAKEFAKE0001';
@@ -14,13 +15,6 @@ process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
 const log = createLogger('silent');
 
-async function waitFor(cond: () => boolean, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A started collector against a started fake; refreshes only when a test asks (long intervals). */
 async function setup(fake: FakeAws, aws: object = {}) {
@@ -29,7 +23,7 @@ async function setup(fake: FakeAws, aws: object = {}) {
     awsSchema.parse({ regions: ['us-east-1'], endpoint, refresh_seconds: 3600, cloudwatch_refresh_seconds: 3600, timeout_seconds: 2, ...aws }),
   );
   collector.start(log);
-  await waitFor(() => collector.ec2.lastSuccessSeconds() !== undefined && collector.cloudwatch?.lastSuccessSeconds() !== undefined);
+  await waitFor(() => collector.ec2.lastSuccessSeconds() !== undefined && collector.cloudwatch?.lastSuccessSeconds() !== undefined, 20_000, 10);
   return {
     collector,
     async close() {

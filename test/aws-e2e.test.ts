@@ -2,23 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeAws, syntheticFleet } from './fakes/aws-server.js';
+import { freePort } from './helpers/net.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEXPIREDTOKENEXAMPLE0123456789';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Spawns the built CLI with only an `aws:` section; stderr (the logs) is collected. */
 async function startExporter(endpoint: string, aws: string, env: Record<string, string>) {

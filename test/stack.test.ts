@@ -7,6 +7,7 @@ import { startStack, type Stack } from '../scripts/stack.js';
 import { driftedRows, familiesFromExposition, parseMetricsDoc, renderMetricsDoc } from '../scripts/metrics-docs.js';
 import { FakeAws, syntheticFleet } from './fakes/aws-server.js';
 import { FakeDaytona, makeSandboxes } from './fakes/daytona-server.js';
+import { sleep } from './helpers/net.js';
 
 /**
  * End to end: `npm run stack`'s stack (Redis, Postgres, exporter, Prometheus
@@ -25,7 +26,6 @@ let daytona: FakeDaytona | undefined;
 let aws: FakeAws | undefined;
 let startedAt = 0;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function prom(path: string, params: Record<string, string>): Promise<{ status: string; error?: string; data: { result: unknown[] } }> {
   const r = await fetch(`${stack!.urls.prometheus}${path}`, { method: 'POST', body: new URLSearchParams(params) });
