@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildFleetMetrics, consumerState, type ObservedFleet } from '../src/collectors/redis/fleet.js';
+import { WorkerTable } from '../src/collectors/redis/heartbeats.js';
+import { KeyTemplate } from '../src/collectors/redis/keys.js';
 import type { MetricFamily } from '../src/metrics/family.js';
 
 function value(families: MetricFamily[], name: string, labels: Record<string, string> = {}): number | undefined {
@@ -12,6 +14,11 @@ function value(families: MetricFamily[], name: string, labels: Record<string, st
 const NOW = 1_700_000_100_000;
 
 function fleet(): ObservedFleet {
+  const workers = new WorkerTable(new KeyTemplate('hb:{worker_type}:{worker_id}'), 2); // grows past 2
+  const [live, dead, ghost] = ['live', 'dead', 'ghost'].map((id) => workers.slot('lookup', id)) as [number, number, number];
+  workers.alive[live] = 1;
+  workers.ageSeconds[live] = 4;
+  workers.markers[ghost] = 1;
   return {
     nowMs: NOW,
     server: { usedMemoryBytes: 100, maxmemoryBytes: 0, connectedClients: 3 },
@@ -28,17 +35,13 @@ function fleet(): ObservedFleet {
             entriesRead: 45,
             lag: 5,
             oldestPending: { id: '1-0', consumer: 'dead', idleMs: 90_000, deliveries: 3 },
-            consumerList: [
-              { name: 'live', pending: 2, idleMs: 100 },
-              { name: 'dead', pending: 5, idleMs: 90_000 },
-              { name: 'ghost', pending: 0, idleMs: 3_600_000 },
-            ],
+            consumerColumns: { names: ['live', 'dead', 'ghost'], pending: [2, 5, 0], idleMs: [100, 90_000, 3_600_000] },
+            workerSlots: [live, dead, ghost],
           },
         ],
       },
     ],
-    alive: new Map([['lookup', new Map<string, number | undefined>([['live', 4]])]]),
-    shutdownMarkers: new Map([['lookup', new Set(['ghost'])]]),
+    workers,
     knownTypes: ['lookup', 'orchestrator'],
   };
 }

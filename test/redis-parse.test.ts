@@ -45,10 +45,7 @@ test('XINFO CONSUMERS parses both the usual field order and any other', () => {
       ['name', 'w1', 'pending', 2, 'idle', 1500, 'inactive', 1500],
       ['idle', 10, 'name', 'w2', 'pending', 0],
     ]),
-    [
-      { name: 'w1', pending: 2, idleMs: 1500 },
-      { name: 'w2', pending: 0, idleMs: 10 },
-    ],
+    { names: ['w1', 'w2'], pending: [2, 0], idleMs: [1500, 10] },
   );
 });
 

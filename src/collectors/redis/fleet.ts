@@ -1,11 +1,25 @@
 import { Snapshot, type MetricFamily } from '../../metrics/family.js';
-import type { ConsumerInfo, GroupInfo, PendingEntry, StreamInfo } from './parse.js';
+import type { ConsumerColumns, GroupInfo, PendingEntry, StreamInfo } from './parse.js';
 import { streamIdMs } from './parse.js';
 import type { WorkerTypeConfig } from './schema.js';
 
 export interface ObservedGroup extends GroupInfo {
-  consumerList: ConsumerInfo[];
+  consumerColumns: ConsumerColumns;
+  /** Each consumer's slot in the worker table. */
+  workerSlots: number[];
   oldestPending?: PendingEntry;
+}
+
+/** What one scrape learnt of each worker, by slot (see heartbeats.ts's WorkerTable). */
+export interface ObservedWorkers {
+  readonly size: number;
+  readonly types: readonly string[];
+  /** 1 when the heartbeat key exists. */
+  readonly alive: ArrayLike<number>;
+  /** NaN when no age is known. */
+  readonly ageSeconds: ArrayLike<number>;
+  /** 1 when a clean-shutdown marker exists. */
+  readonly markers: ArrayLike<number>;
 }
 
 export interface ObservedStream {
@@ -19,10 +33,7 @@ export interface ObservedFleet {
   nowMs: number;
   server: { usedMemoryBytes?: number; maxmemoryBytes?: number; connectedClients?: number };
   streams: ObservedStream[];
-  /** Live heartbeats by worker type → worker id → age in seconds (undefined when unknown). */
-  alive: Map<string, Map<string, number | undefined>>;
-  /** Clean-shutdown markers present, by worker type → worker ids. */
-  shutdownMarkers: Map<string, Set<string>>;
+  workers: ObservedWorkers;
   knownTypes: Iterable<string>;
 }
 
@@ -77,9 +88,9 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
   let consumerBudget = opts.maxConsumerSeries;
   let dropped = 0;
 
+  const workerAlive = obs.workers.alive;
   for (const s of obs.streams) {
     const stream = s.name;
-    const aliveIds = obs.alive.get(s.workerType);
     length.set(s.info.length, stream);
     if (s.info.entriesAdded !== undefined) added.set(s.info.entriesAdded, stream);
     const firstMs = s.info.length > 0 ? streamIdMs(s.info.firstEntryId) : undefined;
@@ -96,15 +107,16 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
       pendingDeliveries.set(g.oldestPending ? g.oldestPending.deliveries : 0, stream, g.name);
       const counts = { alive: 0, stranding: 0, phantom: 0 };
       let orphanedPending = 0;
-      for (const c of g.consumerList) {
-        const state = consumerState(aliveIds?.has(c.name) ?? false, c.pending);
+      const { names, pending: consumerPending, idleMs } = g.consumerColumns;
+      for (let k = 0; k < names.length; k++) {
+        const state = consumerState(workerAlive[g.workerSlots[k]!] === 1, consumerPending[k]!);
         counts[state]++;
-        if (state !== 'alive') orphanedPending += c.pending;
+        if (state !== 'alive') orphanedPending += consumerPending[k]!;
         if (cPending && cIdle) {
           if (consumerBudget > 0) {
             consumerBudget--;
-            cPending.set(c.pending, stream, g.name, c.name);
-            cIdle.set(c.idleMs / 1000, stream, g.name, c.name);
+            cPending.set(consumerPending[k]!, stream, g.name, names[k]!);
+            cIdle.set(idleMs[k]! / 1000, stream, g.name, names[k]!);
           } else dropped++;
         }
       }
@@ -115,21 +127,35 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
     }
   }
 
+  // Per worker type: live heartbeats, shutdown markers, and the stalest heartbeat's age.
+  const byType = new Map<string, { alive: number; markers: number; maxAge: number }>();
+  for (const type of obs.knownTypes) byType.set(type, { alive: 0, markers: 0, maxAge: NaN });
+  const { types, ageSeconds, markers: markerPresent } = obs.workers;
+  for (let i = 0; i < obs.workers.size; i++) {
+    if (!workerAlive[i] && !markerPresent[i]) continue;
+    let t = byType.get(types[i]!);
+    if (t === undefined) byType.set(types[i]!, (t = { alive: 0, markers: 0, maxAge: NaN }));
+    if (markerPresent[i]) t.markers++;
+    if (workerAlive[i]) {
+      t.alive++;
+      // NaN (no age) never wins: the max of the known ages.
+      if (ageSeconds[i]! > t.maxAge || Number.isNaN(t.maxAge)) t.maxAge = ageSeconds[i]!;
+    }
+  }
+
   const configured = new Map(opts.workerTypes.map((w) => [w.name, w]));
   const alive = snap.gauge('fleet_workers_alive', 'Workers of this type with a live heartbeat key.', W);
   const markers = snap.gauge('fleet_worker_shutdown_markers', 'Clean-shutdown markers present (workers that stopped on SIGTERM recently).', W);
   const minAlive = snap.gauge('fleet_worker_min_alive', 'Configured minimum of live workers (default 1).', W);
   const concurrency = snap.gauge('fleet_worker_concurrency', 'Configured task slots per worker (default 1).', W);
   const maxAge = snap.gauge('fleet_worker_heartbeat_max_age_seconds', 'Age of the stalest live heartbeat of this type (absent when no age is known).', W);
-  for (const type of [...new Set(obs.knownTypes)].sort()) {
-    const ids = obs.alive.get(type);
-    alive.set(ids?.size ?? 0, type);
-    markers.set(obs.shutdownMarkers.get(type)?.size ?? 0, type);
+  for (const type of [...byType.keys()].sort()) {
+    const t = byType.get(type)!;
+    alive.set(t.alive, type);
+    markers.set(t.markers, type);
     minAlive.set(configured.get(type)?.min_alive ?? 1, type);
     concurrency.set(configured.get(type)?.concurrency ?? 1, type);
-    let max: number | undefined;
-    for (const age of ids?.values() ?? []) if (age !== undefined && (max === undefined || age > max)) max = age;
-    if (max !== undefined) maxAge.set(max, type);
+    if (!Number.isNaN(t.maxAge)) maxAge.set(t.maxAge, type);
   }
 
   return { families: snap.families(), dropped };

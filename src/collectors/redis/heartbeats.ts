@@ -10,40 +10,86 @@ export interface WorkerRef {
   workerId: string;
 }
 
-export interface HeartbeatState {
-  /** Live heartbeats by worker type → worker id → age in seconds (undefined when unknown). */
-  alive: Map<string, Map<string, number | undefined>>;
-  /** Clean-shutdown markers present, by worker type → worker ids. */
-  shutdownMarkers: Map<string, Set<string>>;
+/**
+ * Every worker one scrape knows of (stream consumers, scanned heartbeats and
+ * shutdown markers), once each, in slots numbered from 0 and stored
+ * column-wise in arrays sized up front: a big fleet has tens of thousands of
+ * workers per scrape, and growing arrays (or an object per worker) is most of
+ * what the garbage collector would otherwise spend a scrape on.
+ */
+export class WorkerTable {
+  size = 0;
+  types: string[];
+  ids: string[];
+  /** Heartbeat key of each worker, built once: it is also the MGET argument. */
+  heartbeatKeys: string[];
+  /** 1 when the heartbeat key exists. */
+  alive: Uint8Array;
+  /** Heartbeat age in seconds; NaN when no age is known. */
+  ageSeconds: Float64Array;
+  /** 1 when a clean-shutdown marker exists. */
+  markers: Uint8Array;
+  private readonly slotsByType = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly heartbeatKey: KeyTemplate,
+    capacity = 64,
+  ) {
+    this.types = new Array<string>(capacity);
+    this.ids = new Array<string>(capacity);
+    this.heartbeatKeys = new Array<string>(capacity);
+    this.alive = new Uint8Array(capacity);
+    this.ageSeconds = new Float64Array(capacity).fill(NaN);
+    this.markers = new Uint8Array(capacity);
+  }
+
+  /** The slot of a worker; a worker not seen before gets a new one, also appended to `added`. */
+  slot(type: string, id: string, added?: number[]): number {
+    let ofType = this.slotsByType.get(type);
+    if (ofType === undefined) this.slotsByType.set(type, (ofType = new Map()));
+    let i = ofType.get(id);
+    if (i === undefined) {
+      i = this.size++;
+      if (i === this.alive.length) this.grow();
+      ofType.set(id, i);
+      this.types[i] = type;
+      this.ids[i] = id;
+      this.heartbeatKeys[i] = this.heartbeatKey.format(type, id);
+      added?.push(i);
+    }
+    return i;
+  }
+
+  /** Doubles the capacity: only when groups gained consumers since XINFO GROUPS counted them. */
+  private grow(): void {
+    const capacity = this.alive.length * 2;
+    const widen = <T extends Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.alive = widen(this.alive, (n) => new Uint8Array(n));
+    this.markers = widen(this.markers, (n) => new Uint8Array(n));
+    this.ageSeconds = widen(this.ageSeconds, (n) => new Float64Array(n).fill(NaN));
+  }
 }
 
 /** Runs a multi-key command per chunk of keys, concurrently (pipelined), and joins the answers in key order. */
 async function inChunks<T>(keys: string[], perChunk: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const chunks: Promise<T[]>[] = [];
-  for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(perChunk(keys.slice(i, i + MGET_CHUNK)));
-  return (await Promise.all(chunks)).flat();
-}
-
-/** Values of many keys: MGET in chunks, or GET per key on a cluster (keys span slots). */
-export async function getMany(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
-  if (client instanceof Cluster) return Promise.all(keys.map((k) => client.get(k)));
-  return inChunks(keys, (chunk) => client.mget(chunk));
-}
-
-/** The workers of a list not already in `seen` (a worker consuming several groups of a stream is one worker). */
-export function newWorkers(workers: Iterable<WorkerRef>, seen: Map<string, Set<string>>): WorkerRef[] {
-  const out: WorkerRef[] = [];
-  for (const w of workers) {
-    const ids = add(seen, w.workerType, () => new Set<string>());
-    if (ids.has(w.workerId)) continue;
-    ids.add(w.workerId);
-    out.push(w);
+  const out = new Array<T>(keys.length);
+  const chunks: Promise<void>[] = [];
+  for (let i = 0; i < keys.length; i += MGET_CHUNK) {
+    const start = i;
+    chunks.push(perChunk(keys.slice(start, start + MGET_CHUNK)).then((part) => part.forEach((v, k) => (out[start + k] = v))));
   }
+  await Promise.all(chunks);
   return out;
 }
 
-export function emptyHeartbeatState(): HeartbeatState {
-  return { alive: new Map(), shutdownMarkers: new Map() };
+/** Values of many keys: MGET in chunks, or GET per key on a cluster (keys span slots). */
+async function getMany(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
+  if (client instanceof Cluster) return Promise.all(keys.map((k) => client.get(k)));
+  return inChunks(keys, (chunk) => client.mget(chunk));
 }
 
 /**
@@ -59,66 +105,70 @@ async function existingKeys(client: RedisClient, keys: string[]): Promise<number
   );
 }
 
-function add<T>(map: Map<string, T>, key: string, make: () => T): T {
-  let v = map.get(key);
-  if (v === undefined) map.set(key, (v = make()));
-  return v;
+export interface KeyTemplates {
+  heartbeat: KeyTemplate;
+  shutdown: KeyTemplate;
+  ttlSeconds: number;
 }
 
 /**
- * Looks the heartbeats of the given workers up directly (no keyspace scan),
+ * Looks the heartbeats of the workers in `slots` up directly (no keyspace
+ * scan), and the shutdown markers of those without one and of `markerSlots`,
  * in two pipelined batches:
  *   1. MGET of every heartbeat key (a time in the value gives the age);
  *   2. PTTL where the value carries no time; EXISTS (then PTTL, rarely) where it
  *      is missing, since a key of another type still counts as alive; and MGET
- *      of the shutdown markers of workers without a heartbeat value.
- * Results are added to `into`, shared by concurrent lookups.
+ *      of the shutdown markers.
+ * Results go into the table, shared by concurrent lookups of other slots.
  */
 export async function lookupHeartbeats(
   client: RedisClient,
-  workers: WorkerRef[],
-  extraMarkers: Map<string, WorkerRef>,
-  templates: { heartbeat: KeyTemplate; shutdown: KeyTemplate; ttlSeconds: number },
+  table: WorkerTable,
+  slots: readonly number[],
+  markerSlots: readonly number[],
+  templates: KeyTemplates,
   nowMs: number,
-  into: HeartbeatState,
 ): Promise<void> {
-  const keys = workers.map((w) => templates.heartbeat.format(w.workerType, w.workerId));
+  const keys = slots.map((i) => table.heartbeatKeys[i]!);
   const values = await getMany(client, keys);
 
-  const { alive, shutdownMarkers } = into;
+  // The table's columns are read after each await: another chunk's workers may have grown them meanwhile.
   const needTtl: number[] = []; // alive, but the value tells no time
   const missing: number[] = []; // no string value: gone, or a key of another type
-  const markerOwners = new Map<string, WorkerRef>(extraMarkers);
-  for (let i = 0; i < workers.length; i++) {
-    const v = values[i];
+  const markersToRead = [...markerSlots];
+  for (let n = 0; n < slots.length; n++) {
+    const v = values[n];
+    const i = slots[n]!;
     const t = heartbeatTimeMs(v);
-    const w = workers[i]!;
-    if (t !== undefined) add(alive, w.workerType, () => new Map()).set(w.workerId, Math.max(0, (nowMs - t) / 1000));
-    else if (v === null || v === undefined) {
-      missing.push(i);
-      markerOwners.set(templates.shutdown.format(w.workerType, w.workerId), w);
-    } else needTtl.push(i);
+    if (t !== undefined) {
+      table.alive[i] = 1;
+      table.ageSeconds[i] = Math.max(0, (nowMs - t) / 1000);
+    } else if (v === null || v === undefined) {
+      missing.push(n);
+      markersToRead.push(i);
+    } else needTtl.push(n);
   }
-  const markerKeys = [...markerOwners.keys()];
   const [ttls, existing, markerValues] = await Promise.all([
-    Promise.all(needTtl.map((i) => client.pttl(keys[i]!))),
-    existingKeys(client, missing.map((i) => keys[i]!)),
-    getMany(client, markerKeys),
+    Promise.all(needTtl.map((n) => client.pttl(keys[n]!))),
+    existingKeys(
+      client,
+      missing.map((n) => keys[n]!),
+    ),
+    getMany(
+      client,
+      markersToRead.map((i) => templates.shutdown.format(table.types[i]!, table.ids[i]!)),
+    ),
   ]);
   // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
-  const ageFromTtl = (ms: number) => (ms >= 0 ? Math.max(0, templates.ttlSeconds - ms / 1000) : undefined);
-  needTtl.forEach((i, n) => {
-    const w = workers[i]!;
-    if (ttls[n] !== -2) add(alive, w.workerType, () => new Map()).set(w.workerId, ageFromTtl(ttls[n]!));
-  });
-  missing.forEach((i, n) => {
-    const w = workers[i]!;
-    const ms = existing[n]!;
-    if (ms !== -2) add(alive, w.workerType, () => new Map()).set(w.workerId, ageFromTtl(ms));
-  });
-  markerKeys.forEach((k, i) => {
-    if (markerValues[i] === null || markerValues[i] === undefined) return;
-    const w = markerOwners.get(k)!;
-    add(shutdownMarkers, w.workerType, () => new Set()).add(w.workerId);
+  const { alive, ageSeconds, markers } = table;
+  const setAliveFromTtl = (i: number, pttlMs: number) => {
+    if (pttlMs === -2) return;
+    alive[i] = 1;
+    ageSeconds[i] = pttlMs >= 0 ? Math.max(0, templates.ttlSeconds - pttlMs / 1000) : NaN;
+  };
+  needTtl.forEach((n, k) => setAliveFromTtl(slots[n]!, ttls[k]!));
+  missing.forEach((n, k) => setAliveFromTtl(slots[n]!, existing[k]!));
+  markersToRead.forEach((i, k) => {
+    if (markerValues[k] !== null && markerValues[k] !== undefined) markers[i] = 1;
   });
 }

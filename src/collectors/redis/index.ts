@@ -6,7 +6,7 @@ import { errorMessage } from '../../redact.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
 import { Periodic, scanKeys } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
-import { emptyHeartbeatState, lookupHeartbeats, newWorkers, type WorkerRef } from './heartbeats.js';
+import { lookupHeartbeats, WorkerTable, type KeyTemplates, type WorkerRef } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
 import {
   parseInfo,
@@ -32,20 +32,25 @@ const STREAMS_PER_CHUNK = 50;
 
 /** XINFO CONSUMERS for every group, and the oldest pending entry (XPENDING) where something is pending. */
 async function readConsumers(client: RedisClient, streams: ObservedStream[]): Promise<void> {
-  const groupRefs = streams.flatMap((s) => s.groups.map((g) => ({ s, g })));
-  const [consumerReplies, pendingReplies] = await Promise.all([
-    Promise.all(groupRefs.map(({ s, g }) => settle(client.xinfo('CONSUMERS', s.name, g.name)))),
-    Promise.all(
-      groupRefs.map(({ s, g }) => (g.pending > 0 ? settle(client.xpending(s.name, g.name, '-', '+', 1)) : Promise.resolve(undefined))),
-    ),
-  ]);
-  groupRefs.forEach(({ g }, i) => {
-    const c = consumerReplies[i];
-    const p = pendingReplies[i];
-    // A group deleted between the batches simply reports no consumers.
-    if (!(c instanceof Error)) g.consumerList = parseXinfoConsumers(c);
-    if (p !== undefined && !(p instanceof Error)) g.oldestPending = parseOldestPending(p);
-  });
+  const reads: Promise<void>[] = [];
+  for (const s of streams) {
+    for (const g of s.groups) {
+      reads.push(
+        settle(client.xinfo('CONSUMERS', s.name, g.name)).then((reply) => {
+          // A group deleted between the batches simply reports no consumers.
+          if (!(reply instanceof Error)) g.consumerColumns = parseXinfoConsumers(reply);
+        }),
+      );
+      if (g.pending > 0) {
+        reads.push(
+          settle(client.xpending(s.name, g.name, '-', '+', 1)).then((reply) => {
+            if (!(reply instanceof Error)) g.oldestPending = parseOldestPending(reply);
+          }),
+        );
+      }
+    }
+  }
+  await Promise.all(reads);
 }
 
 /**
@@ -71,9 +76,9 @@ export class RedisCollector implements Collector {
   private discoveredStreams: string[] = [];
   private streamDiscovery?: Periodic;
   private heartbeatDiscovery?: Periodic;
-  /** Heartbeat and shutdown-marker keys found by SCAN: workers that may consume no stream. */
-  private scannedHeartbeats = new Map<string, WorkerRef>();
-  private scannedMarkers = new Map<string, WorkerRef>();
+  /** Workers whose heartbeat or shutdown-marker keys SCAN found: some consume no stream. */
+  private scannedHeartbeats: WorkerRef[] = [];
+  private scannedMarkers: WorkerRef[] = [];
   /** Worker types ever seen; a known type keeps its series at zero when all its workers are gone. */
   private readonly seenTypes = new Set<string>();
   /** Why the connection is down, for the status page (ioredis retries in the background). */
@@ -134,8 +139,8 @@ export class RedisCollector implements Collector {
   private async discoverHeartbeats(): Promise<void> {
     const client = this.client!;
     if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
-    const heartbeats = new Map<string, WorkerRef>();
-    const markers = new Map<string, WorkerRef>();
+    const heartbeats: WorkerRef[] = [];
+    const markers: WorkerRef[] = [];
     for (const node of masterNodes(client)) {
       for (const [template, into] of [
         [this.heartbeatKey, heartbeats],
@@ -143,10 +148,11 @@ export class RedisCollector implements Collector {
       ] as const) {
         for (const k of await scanKeys(node, template.scanPattern)) {
           const parsed = template.parse(k);
-          if (parsed) into.set(k, parsed);
+          if (parsed) into.push(parsed);
         }
       }
     }
+    for (const w of [...heartbeats, ...markers]) this.seenTypes.add(w.workerType);
     this.scannedHeartbeats = heartbeats;
     this.scannedMarkers = markers;
   }
@@ -202,30 +208,37 @@ export class RedisCollector implements Collector {
         return;
       }
       const workerType = this.typeOfStream.get(name) ?? name;
-      const groups = parseXinfoGroups(gReply).map((g) => ({ ...g, consumerList: [] }) as ObservedGroup);
+      const groups = parseXinfoGroups(gReply).map(
+        (g): ObservedGroup => ({ ...g, consumerColumns: { names: [], pending: [], idleMs: [] }, workerSlots: [] }),
+      );
       if (groups.length > 0) this.seenTypes.add(workerType);
       streams.push({ name, workerType, info: parseXinfoStream(sReply), groups });
     });
 
     // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
     // Node parses the previous one (same commands, overlapped).
-    const templates = { heartbeat: this.heartbeatKey, shutdown: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
+    const templates: KeyTemplates = { heartbeat: this.heartbeatKey, shutdown: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
     const chunks: ObservedStream[][] = [];
     for (let i = 0; i < streams.length; i += STREAMS_PER_CHUNK) chunks.push(streams.slice(i, i + STREAMS_PER_CHUNK));
-    const heartbeats = emptyHeartbeatState();
-    const seen = new Map<string, Set<string>>();
+    // Sized for every consumer XINFO GROUPS counted and every scanned key: it rarely has to grow.
+    let capacity = this.scannedHeartbeats.length + this.scannedMarkers.length + 64;
+    for (const s of streams) for (const g of s.groups) capacity += g.consumers;
+    const workers = new WorkerTable(this.heartbeatKey, capacity);
     await Promise.all(
       chunks.map(async (chunk) => {
         await readConsumers(client, chunk);
-        const consumers = chunk.flatMap((s) => s.groups.flatMap((g) => g.consumerList.map((c) => ({ workerType: s.workerType, workerId: c.name }))));
-        await lookupHeartbeats(client, newWorkers(consumers, seen), new Map(), templates, nowMs, heartbeats);
+        const added: number[] = []; // workers first named by this chunk (a worker may consume several groups)
+        for (const s of chunk) {
+          for (const g of s.groups) g.workerSlots = g.consumerColumns.names.map((id) => workers.slot(s.workerType, id, added));
+        }
+        await lookupHeartbeats(client, workers, added, [], templates, nowMs);
       }),
     );
-    // Workers found by SCAN that no consumer named (an orchestrator), and all scanned markers.
-    for (const v of [...this.scannedHeartbeats.values(), ...this.scannedMarkers.values()]) this.seenTypes.add(v.workerType);
-    const orchestrators = newWorkers(this.scannedHeartbeats.values(), seen);
-    await lookupHeartbeats(client, orchestrators, this.scannedMarkers, templates, nowMs, heartbeats);
-    const { alive, shutdownMarkers } = heartbeats;
+    // Workers found by SCAN that no consumer named (an orchestrator), and every scanned marker.
+    const orchestrators: number[] = [];
+    for (const w of this.scannedHeartbeats) workers.slot(w.workerType, w.workerId, orchestrators);
+    const markerSlots = this.scannedMarkers.map((w) => workers.slot(w.workerType, w.workerId));
+    await lookupHeartbeats(client, workers, orchestrators, markerSlots, templates, nowMs);
 
     const { families, dropped } = buildFleetMetrics(
       {
@@ -236,8 +249,7 @@ export class RedisCollector implements Collector {
           connectedClients: sum(clientInfos, 'connected_clients'),
         },
         streams,
-        alive,
-        shutdownMarkers,
+        workers,
         knownTypes: this.seenTypes,
       },
       {

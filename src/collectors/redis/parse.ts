@@ -75,23 +75,30 @@ export function parseXinfoGroups(reply: Reply): GroupInfo[] {
   });
 }
 
-export interface ConsumerInfo {
-  name: string;
-  pending: number;
-  idleMs: number;
+/**
+ * The consumers of one group, column-wise: a big fleet has tens of thousands,
+ * and three arrays per group allocate far less than an object per consumer.
+ */
+export interface ConsumerColumns {
+  names: string[];
+  pending: number[];
+  idleMs: number[];
 }
 
-export function parseXinfoConsumers(reply: Reply): ConsumerInfo[] {
-  if (!Array.isArray(reply)) return [];
-  const out: ConsumerInfo[] = new Array(reply.length);
-  for (let i = 0; i < reply.length; i++) {
-    const c = reply[i] as Reply[];
+export function parseXinfoConsumers(reply: Reply): ConsumerColumns {
+  const out: ConsumerColumns = { names: [], pending: [], idleMs: [] };
+  if (!Array.isArray(reply)) return out;
+  for (const c of reply as Reply[][]) {
     // Fast path: Redis answers name, pending, idle in this order.
     if (c[0] === 'name' && c[2] === 'pending' && c[4] === 'idle') {
-      out[i] = { name: String(c[1]), pending: Number(c[3]), idleMs: Number(c[5]) };
+      out.names.push(String(c[1]));
+      out.pending.push(Number(c[3]));
+      out.idleMs.push(Number(c[5]));
     } else {
       const f = fields(c);
-      out[i] = { name: String(f.get('name')), pending: num(f.get('pending')) ?? 0, idleMs: num(f.get('idle')) ?? 0 };
+      out.names.push(String(f.get('name')));
+      out.pending.push(num(f.get('pending')) ?? 0);
+      out.idleMs.push(num(f.get('idle')) ?? 0);
     }
   }
   return out;
@@ -137,6 +144,7 @@ const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'last_heartbeat', 'heartbea
  */
 export function heartbeatTimeMs(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
+  if (isDigits(value)) return toUnixMs(Number(value)); // the usual value, without trim() and a regex
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return toUnixMs(Number(trimmed));
   if (trimmed.startsWith('{')) {
@@ -158,6 +166,14 @@ export function heartbeatTimeMs(value: string | null | undefined): number | unde
     }
   }
   return undefined;
+}
+
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function toUnixMs(n: number): number | undefined {
