@@ -14,8 +14,8 @@ export interface WorkerRef {
  * Every worker one scrape knows of (stream consumers, scanned heartbeats and
  * shutdown markers), once each, in slots numbered from 0 and stored
  * column-wise in arrays sized up front: a big fleet has tens of thousands of
- * workers per scrape, and growing arrays (or an object per worker) is most of
- * what the garbage collector would otherwise spend a scrape on.
+ * workers per scrape, and an object per worker or arrays grown one push at a
+ * time cost measurable garbage-collection time (docs/benchmarks.md).
  */
 export class WorkerTable {
   size = 0;
@@ -150,14 +150,8 @@ export async function lookupHeartbeats(
   }
   const [ttls, existing, markerValues] = await Promise.all([
     Promise.all(needTtl.map((n) => client.pttl(keys[n]!))),
-    existingKeys(
-      client,
-      missing.map((n) => keys[n]!),
-    ),
-    getMany(
-      client,
-      markersToRead.map((i) => templates.shutdown.format(table.types[i]!, table.ids[i]!)),
-    ),
+    existingKeys(client, missing.map((n) => keys[n]!)),
+    getMany(client, markersToRead.map((i) => templates.shutdown.format(table.types[i]!, table.ids[i]!))),
   ]);
   // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
   const { alive, ageSeconds, markers } = table;
