@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   const streams = (await r.keys('stream.*')).sort();
   const bare = new Redis(redis.url, { enableAutoPipelining: true });
   const clientFloors: number[] = [];
+  const floors: number[] = [];
 
   // Warm up, then alternate targets so machine noise hits all alike.
   for (const t of targets) for (let i = 0; i < 2; i++) await scrapeOnce(t, r);
@@ -152,12 +153,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     for (const t of targets) await scrapeOnce(t, r);
     clientFloors.push(await clientFloorOnce(bare, streams));
+    floors.push(await floorOnce(r, streams));
   }
   bare.disconnect();
   const clientFloorMs = median(clientFloors);
 
-  const floors: number[] = [];
-  for (let i = 0; i < Math.min(RUNS, 7); i++) floors.push(await floorOnce(r, streams));
   const floorMs = median(floors);
 
   const rows = targets.map((t) => ({

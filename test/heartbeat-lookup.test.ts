@@ -64,4 +64,23 @@ describe('heartbeat lookups into the worker table', () => {
     assert.equal(table.markers[at('gone')], 1, 'a worker without a heartbeat has its shutdown marker read');
     assert.equal(table.markers[at('fresh')], 0);
   });
+
+  test('with the keys the last SCAN found, only those get the EXISTS that tells a key of another type from a gone one', async () => {
+    await client.hset('hb:v:scanned-hash', 'at', 'x');
+    await client.hset('hb:v:new-hash', 'at', 'x'); // written after the last SCAN
+    const table = new WorkerTable(templates.heartbeat);
+    const slots: number[] = [];
+    for (const id of ['scanned-hash', 'new-hash', 'gone']) table.slot('v', id, slots);
+    await lookupHeartbeats(client, table, slots, [], templates, Date.now(), new Set(['hb:v:scanned-hash']));
+    const at = (id: string) => table.ids.indexOf(id);
+    assert.equal(table.alive[at('scanned-hash')], 1);
+    assert.equal(table.alive[at('new-hash')], 0, 'counts from the next SCAN on');
+    assert.equal(table.alive[at('gone')], 0);
+
+    const unscanned = new WorkerTable(templates.heartbeat);
+    const all: number[] = [];
+    for (const id of ['scanned-hash', 'new-hash']) unscanned.slot('v', id, all);
+    await lookupHeartbeats(client, unscanned, all, [], templates, Date.now());
+    assert.deepEqual([...unscanned.alive.subarray(0, 2)], [1, 1], 'without a SCAN (heartbeats.scan: false) every missing key is checked');
+  });
 });

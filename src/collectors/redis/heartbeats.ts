@@ -119,6 +119,9 @@ export interface KeyTemplates {
  *   2. PTTL where the value carries no time; EXISTS (then PTTL, rarely) where it
  *      is missing, since a key of another type still counts as alive; and MGET
  *      of the shutdown markers.
+ * With `scannedKeys` (the heartbeat keys the last discovery SCAN found), only
+ * missing keys that SCAN saw get the EXISTS: consumers that died long ago
+ * pile up in groups, and each would otherwise cost a lookup on every scrape.
  * Results go into the table, shared by concurrent lookups of other slots.
  */
 export async function lookupHeartbeats(
@@ -128,13 +131,14 @@ export async function lookupHeartbeats(
   markerSlots: readonly number[],
   templates: KeyTemplates,
   nowMs: number,
+  scannedKeys?: ReadonlySet<string>,
 ): Promise<void> {
   const keys = slots.map((i) => table.heartbeatKeys[i]!);
   const values = await getMany(client, keys);
 
   // The table's columns are read after each await: another chunk's workers may have grown them meanwhile.
   const needTtl: number[] = []; // alive, but the value tells no time
-  const missing: number[] = []; // no string value: gone, or a key of another type
+  const missing: number[] = []; // no string value: gone, or a key of another type (checked with EXISTS)
   const markersToRead = [...markerSlots];
   for (let n = 0; n < slots.length; n++) {
     const v = values[n];
@@ -144,7 +148,7 @@ export async function lookupHeartbeats(
       table.alive[i] = 1;
       table.ageSeconds[i] = Math.max(0, (nowMs - t) / 1000);
     } else if (v === null || v === undefined) {
-      missing.push(n);
+      if (scannedKeys === undefined || scannedKeys.has(keys[n]!)) missing.push(n);
       markersToRead.push(i);
     } else needTtl.push(n);
   }

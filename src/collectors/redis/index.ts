@@ -79,6 +79,8 @@ export class RedisCollector implements Collector {
   /** Workers whose heartbeat or shutdown-marker keys SCAN found: some consume no stream. */
   private scannedHeartbeats: WorkerRef[] = [];
   private scannedMarkers: WorkerRef[] = [];
+  /** The heartbeat keys themselves; undefined until a heartbeat SCAN ran (or when it is off). */
+  private scannedHeartbeatKeys?: Set<string>;
   /** Worker types ever seen; a known type keeps its series at zero when all its workers are gone. */
   private readonly seenTypes = new Set<string>();
   /** Why the connection is down, for the status page (ioredis retries in the background). */
@@ -140,20 +142,23 @@ export class RedisCollector implements Collector {
     const client = this.client!;
     if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
     const heartbeats: WorkerRef[] = [];
+    const heartbeatKeys = new Set<string>();
     const markers: WorkerRef[] = [];
     for (const node of masterNodes(client)) {
-      for (const [template, into] of [
-        [this.heartbeatKey, heartbeats],
-        [this.shutdownKey, markers],
-      ] as const) {
-        for (const k of await scanKeys(node, template.scanPattern)) {
-          const parsed = template.parse(k);
-          if (parsed) into.push(parsed);
-        }
+      for (const k of await scanKeys(node, this.heartbeatKey.scanPattern)) {
+        const parsed = this.heartbeatKey.parse(k);
+        if (!parsed) continue;
+        heartbeats.push(parsed);
+        heartbeatKeys.add(k);
+      }
+      for (const k of await scanKeys(node, this.shutdownKey.scanPattern)) {
+        const parsed = this.shutdownKey.parse(k);
+        if (parsed) markers.push(parsed);
       }
     }
     for (const w of [...heartbeats, ...markers]) this.seenTypes.add(w.workerType);
     this.scannedHeartbeats = heartbeats;
+    this.scannedHeartbeatKeys = heartbeatKeys;
     this.scannedMarkers = markers;
   }
 
@@ -231,14 +236,14 @@ export class RedisCollector implements Collector {
         for (const s of chunk) {
           for (const g of s.groups) g.workerSlots = g.consumerColumns.names.map((id) => workers.slot(s.workerType, id, added));
         }
-        await lookupHeartbeats(client, workers, added, [], templates, nowMs);
+        await lookupHeartbeats(client, workers, added, [], templates, nowMs, this.scannedHeartbeatKeys);
       }),
     );
     // Workers found by SCAN that no consumer named (an orchestrator), and every scanned marker.
     const orchestrators: number[] = [];
     for (const w of this.scannedHeartbeats) workers.slot(w.workerType, w.workerId, orchestrators);
     const markerSlots = this.scannedMarkers.map((w) => workers.slot(w.workerType, w.workerId));
-    await lookupHeartbeats(client, workers, orchestrators, markerSlots, templates, nowMs);
+    await lookupHeartbeats(client, workers, orchestrators, markerSlots, templates, nowMs, this.scannedHeartbeatKeys);
 
     const { families, dropped } = buildFleetMetrics(
       {
