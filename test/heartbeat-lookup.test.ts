@@ -1,15 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { lookupHeartbeats, WorkerTable, type KeyTemplates } from '../src/collectors/redis/heartbeats.js';
+import { lookupHeartbeats, WorkerTable, type LookupSettings } from '../src/collectors/redis/heartbeats.js';
 import { KeyTemplate } from '../src/collectors/redis/keys.js';
 import { TestRedis } from './helpers/redis.js';
 
-const templates: KeyTemplates = {
-  heartbeat: new KeyTemplate('hb:{worker_type}:{worker_id}'),
-  shutdown: new KeyTemplate('down:{worker_type}:{worker_id}'),
-  ttlSeconds: 60,
-};
+const heartbeatKey = new KeyTemplate('hb:{worker_type}:{worker_id}');
+const settings: LookupSettings = { shutdownKey: new KeyTemplate('down:{worker_type}:{worker_id}'), ttlSeconds: 60 };
 
 describe('heartbeat lookups into the worker table', () => {
   let redis: TestRedis;
@@ -25,7 +22,7 @@ describe('heartbeat lookups into the worker table', () => {
   });
 
   test('a worker named twice gets one slot, and the table grows past its initial capacity', () => {
-    const table = new WorkerTable(templates.heartbeat, 1);
+    const table = new WorkerTable(heartbeatKey, 1);
     const added: number[] = [];
     const a = table.slot('t', 'a', added);
     assert.equal(table.slot('t', 'a', added), a, 'same type and id: same slot');
@@ -45,10 +42,10 @@ describe('heartbeat lookups into the worker table', () => {
     await client.hset('hb:t:hash', 'at', 'x'); // another type: alive, no age (no TTL)
     await client.set('down:t:gone', '1');
 
-    const table = new WorkerTable(templates.heartbeat, 1);
+    const table = new WorkerTable(heartbeatKey, 1);
     const slots: number[] = [];
     for (const id of ['fresh', 'no-time', 'hash', 'gone']) table.slot('t', id, slots);
-    const lookup = lookupHeartbeats(client, table, slots, [], templates, nowMs);
+    const lookup = lookupHeartbeats(client, table, slots, [], settings, nowMs);
     // Another chunk names more workers meanwhile: the columns are reallocated.
     for (let i = 0; i < 100; i++) table.slot('t', `late-${i}`);
     await lookup;
@@ -68,19 +65,19 @@ describe('heartbeat lookups into the worker table', () => {
   test('with the keys the last SCAN found, only those get the EXISTS that tells a key of another type from a gone one', async () => {
     await client.hset('hb:v:scanned-hash', 'at', 'x');
     await client.hset('hb:v:new-hash', 'at', 'x'); // written after the last SCAN
-    const table = new WorkerTable(templates.heartbeat);
+    const table = new WorkerTable(heartbeatKey);
     const slots: number[] = [];
     for (const id of ['scanned-hash', 'new-hash', 'gone']) table.slot('v', id, slots);
-    await lookupHeartbeats(client, table, slots, [], templates, Date.now(), new Set(['hb:v:scanned-hash']));
+    await lookupHeartbeats(client, table, slots, [], settings, Date.now(), new Set(['hb:v:scanned-hash']));
     const at = (id: string) => table.ids.indexOf(id);
     assert.equal(table.alive[at('scanned-hash')], 1);
     assert.equal(table.alive[at('new-hash')], 0, 'counts from the next SCAN on');
     assert.equal(table.alive[at('gone')], 0);
 
-    const unscanned = new WorkerTable(templates.heartbeat);
+    const unscanned = new WorkerTable(heartbeatKey);
     const all: number[] = [];
     for (const id of ['scanned-hash', 'new-hash']) unscanned.slot('v', id, all);
-    await lookupHeartbeats(client, unscanned, all, [], templates, Date.now());
+    await lookupHeartbeats(client, unscanned, all, [], settings, Date.now());
     assert.deepEqual([...unscanned.alive.subarray(0, 2)], [1, 1], 'without a SCAN (heartbeats.scan: false) every missing key is checked');
   });
 });

@@ -105,9 +105,10 @@ async function existingKeys(client: RedisClient, keys: string[]): Promise<number
   );
 }
 
-export interface KeyTemplates {
-  heartbeat: KeyTemplate;
-  shutdown: KeyTemplate;
+/** What a lookup needs beyond the table, which builds the heartbeat keys itself. */
+export interface LookupSettings {
+  shutdownKey: KeyTemplate;
+  /** The heartbeat TTL workers set, for age by TTL math. */
   ttlSeconds: number;
 }
 
@@ -129,7 +130,7 @@ export async function lookupHeartbeats(
   table: WorkerTable,
   slots: readonly number[],
   markerSlots: readonly number[],
-  templates: KeyTemplates,
+  settings: LookupSettings,
   nowMs: number,
   scannedKeys?: ReadonlySet<string>,
 ): Promise<void> {
@@ -155,14 +156,14 @@ export async function lookupHeartbeats(
   const [ttls, existing, markerValues] = await Promise.all([
     Promise.all(needTtl.map((n) => client.pttl(keys[n]!))),
     existingKeys(client, missing.map((n) => keys[n]!)),
-    getMany(client, markersToRead.map((i) => templates.shutdown.format(table.types[i]!, table.ids[i]!))),
+    getMany(client, markersToRead.map((i) => settings.shutdownKey.format(table.types[i]!, table.ids[i]!))),
   ]);
   // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
   const { alive, ageSeconds, markers } = table;
   const setAliveFromTtl = (i: number, pttlMs: number) => {
     if (pttlMs === -2) return;
     alive[i] = 1;
-    ageSeconds[i] = pttlMs >= 0 ? Math.max(0, templates.ttlSeconds - pttlMs / 1000) : NaN;
+    ageSeconds[i] = pttlMs >= 0 ? Math.max(0, settings.ttlSeconds - pttlMs / 1000) : NaN;
   };
   needTtl.forEach((n, k) => setAliveFromTtl(slots[n]!, ttls[k]!));
   missing.forEach((n, k) => setAliveFromTtl(slots[n]!, existing[k]!));

@@ -6,7 +6,7 @@ import { errorMessage } from '../../redact.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
 import { Periodic, scanKeys } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
-import { lookupHeartbeats, WorkerTable, type KeyTemplates, type WorkerRef } from './heartbeats.js';
+import { lookupHeartbeats, WorkerTable, type LookupSettings, type WorkerRef } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
 import {
   parseInfo,
@@ -222,7 +222,7 @@ export class RedisCollector implements Collector {
 
     // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
     // Node parses the previous one (same commands, overlapped).
-    const templates: KeyTemplates = { heartbeat: this.heartbeatKey, shutdown: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
+    const settings: LookupSettings = { shutdownKey: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
     const chunks: ObservedStream[][] = [];
     for (let i = 0; i < streams.length; i += STREAMS_PER_CHUNK) chunks.push(streams.slice(i, i + STREAMS_PER_CHUNK));
     // Sized for every consumer XINFO GROUPS counted and every scanned key: it rarely has to grow.
@@ -236,14 +236,14 @@ export class RedisCollector implements Collector {
         for (const s of chunk) {
           for (const g of s.groups) g.workerSlots = g.consumerColumns.names.map((id) => workers.slot(s.workerType, id, added));
         }
-        await lookupHeartbeats(client, workers, added, [], templates, nowMs, this.scannedHeartbeatKeys);
+        await lookupHeartbeats(client, workers, added, [], settings, nowMs, this.scannedHeartbeatKeys);
       }),
     );
     // Workers found by SCAN that no consumer named (an orchestrator), and every scanned marker.
     const orchestrators: number[] = [];
     for (const w of this.scannedHeartbeats) workers.slot(w.workerType, w.workerId, orchestrators);
     const markerSlots = this.scannedMarkers.map((w) => workers.slot(w.workerType, w.workerId));
-    await lookupHeartbeats(client, workers, orchestrators, markerSlots, templates, nowMs, this.scannedHeartbeatKeys);
+    await lookupHeartbeats(client, workers, orchestrators, markerSlots, settings, nowMs, this.scannedHeartbeatKeys);
 
     const { families, dropped } = buildFleetMetrics(
       {
