@@ -106,7 +106,7 @@ export class ScrapeEngine {
     try {
       if (state.running) throw new Error('previous collection is still running');
       const log = this.log.child({ collector: collector.name });
-      const work = collector.collect({ signal: controller.signal, log });
+      const work = collector.collect({ signal: controller.signal, deadlineMs: now + timeout * 1000, log });
       state.running = work;
       work.then(
         () => (state.running = undefined),

@@ -4,6 +4,8 @@ import type { MetricFamily } from '../metrics/family.js';
 export interface CollectContext {
   /** Aborted when the collector's time budget for this scrape runs out. */
   signal: AbortSignal;
+  /** When that budget runs out (Date.now() milliseconds): work that cannot finish by then should not start. */
+  deadlineMs: number;
   log: Logger;
 }
 

@@ -184,7 +184,7 @@ export async function collectOnce(c: PostgresCollector, log: Logger, timeoutSeco
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutSeconds * 1000);
   try {
-    const r = await c.collect({ signal: controller.signal, log });
+    const r = await c.collect({ signal: controller.signal, deadlineMs: Date.now() + timeoutSeconds * 1000, log });
     return { ok: true, families: r.families, dropped: r.droppedSeries ?? 0 };
   } catch (err) {
     return { ok: false, error: (err as Error).message, families: err instanceof CollectError ? err.families : [] };
