@@ -19,6 +19,8 @@ interface CollectorState {
   /** A collection that outlived its timeout is not started again until it settles. */
   running?: Promise<unknown>;
   everRan: boolean;
+  /** False while the current round's collection has not settled. */
+  settled: boolean;
 }
 
 export interface ScrapeResult {
@@ -59,6 +61,7 @@ export class ScrapeEngine {
       status: { name: collector.name, up: false, durationSeconds: 0 },
       cachedAt: 0,
       everRan: false,
+      settled: true,
     }));
     for (const s of this.states) {
       this.errors.touch([s.collector.name]);
@@ -74,23 +77,46 @@ export class ScrapeEngine {
     await Promise.allSettled(this.states.map((s) => s.collector.close()));
   }
 
-  /** @param timeoutSeconds the scrape's own budget (Prometheus's header, minus a margin). */
+  /**
+   * @param timeoutSeconds the scrape's own budget (Prometheus's header, minus a margin).
+   * A scrape that joins a collection started with a longer budget (a status
+   * page load, another Prometheus) still answers by its own deadline: with
+   * what has settled, and the sources still being read as down.
+   */
   scrape(timeoutSeconds = this.defaultTimeoutSeconds): Promise<ScrapeResult> {
     if (!this.inFlight) {
       this.inFlight = this.collectAll(timeoutSeconds).finally(() => {
         this.inFlight = undefined;
       });
     }
-    return this.inFlight;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<ScrapeResult>((resolve) => {
+      timer = setTimeout(() => resolve(this.result(true)), timeoutSeconds * 1000);
+    });
+    return Promise.race([this.inFlight, deadline]).finally(() => clearTimeout(timer));
   }
 
   private async collectAll(timeoutSeconds: number): Promise<ScrapeResult> {
     this.collections++;
     await Promise.all(this.states.map((s) => this.collectOne(s, timeoutSeconds)));
+    return this.result(false);
+  }
+
+  /** The current results; `atDeadline`: collections not settled yet count as failed. */
+  private result(atDeadline: boolean): ScrapeResult {
     const families: MetricFamily[] = [];
-    for (const s of this.states) if (s.cached) families.push(...s.cached);
-    families.push(...this.selfMetrics());
-    return { families, statuses: this.states.map((s) => ({ ...s.status })) };
+    const statuses: CollectorStatus[] = [];
+    for (const s of this.states) {
+      if (atDeadline && !s.settled) {
+        families.push(...(s.collector.downFamilies?.() ?? []));
+        statuses.push({ ...s.status, up: false, lastError: "still collecting at this scrape's deadline" });
+      } else {
+        if (s.cached) families.push(...s.cached);
+        statuses.push({ ...s.status });
+      }
+    }
+    families.push(...this.selfMetrics(statuses));
+    return { families, statuses };
   }
 
   private async collectOne(state: CollectorState, scrapeTimeout: number): Promise<void> {
@@ -101,6 +127,7 @@ export class ScrapeEngine {
     }
     const timeout = Math.min(collector.timeoutSeconds, scrapeTimeout);
     const started = performance.now();
+    state.settled = false;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -126,14 +153,15 @@ export class ScrapeEngine {
       state.status.lastSuccessSeconds = collector.lastSuccessSeconds?.() ?? Date.now() / 1000;
     } catch (err) {
       this.errors.inc([collector.name]);
-      // A collector may still have something to show (fleet_redis_up 0, or a
-      // background collector's last good result); otherwise nothing is current.
-      state.cached = err instanceof CollectError ? err.families : undefined;
+      // A collector may still have something to show (a background
+      // collector's last good result); a timeout still says the source is down.
+      state.cached = err instanceof CollectError ? err.families : collector.downFamilies?.();
       if (collector.lastSuccessSeconds) state.status.lastSuccessSeconds = collector.lastSuccessSeconds();
       this.setUp(state, false, errorMessage(err));
     } finally {
       clearTimeout(timer);
       state.everRan = true;
+      state.settled = true;
       state.status.durationSeconds = (performance.now() - started) / 1000;
     }
   }
@@ -149,7 +177,7 @@ export class ScrapeEngine {
     else this.log.warn({ collector: state.collector.name, error }, 'collector failed');
   }
 
-  private selfMetrics(): MetricFamily[] {
+  private selfMetrics(statuses: readonly CollectorStatus[]): MetricFamily[] {
     const snap = new Snapshot();
     const up = snap.gauge('fleet_collector_up', 'Whether the last collection of this collector succeeded (1) or failed (0).', ['collector']);
     const duration = snap.gauge('fleet_collector_duration_seconds', 'Time the last collection took.', ['collector']);
@@ -158,7 +186,7 @@ export class ScrapeEngine {
       'Unix time of the last successful collection (for background collectors: of the last successful API refresh).',
       ['collector'],
     );
-    for (const { status } of this.states) {
+    for (const status of statuses) {
       up.set(status.up ? 1 : 0, status.name);
       duration.set(status.durationSeconds, status.name);
       if (status.lastSuccessSeconds !== undefined) last.set(status.lastSuccessSeconds, status.name);

@@ -5,7 +5,7 @@ import type { Logger } from './log.js';
 import type { MetricFamily } from './metrics/family.js';
 import { negotiate, render } from './metrics/exposition.js';
 import { ProcessMetrics } from './metrics/process.js';
-import type { ScrapeEngine } from './scrape.js';
+import type { ScrapeEngine, ScrapeResult } from './scrape.js';
 import { renderStatusPage } from './status-page.js';
 import { VERSION } from './version.js';
 
@@ -36,18 +36,34 @@ export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeo
   app.set('etag', false); // hashing a multi-megabyte exposition on every scrape buys nothing
   const processMetrics = new ProcessMetrics();
 
+  // Concurrent scrapes share one collection (ScrapeResult), and so one rendering of it per format.
+  const renderings = new WeakMap<ScrapeResult, Map<string, Promise<Buffer>>>();
+  const exposition = (result: ScrapeResult, contentType: string, gzipped: boolean): Promise<Buffer> => {
+    let byFormat = renderings.get(result);
+    if (!byFormat) renderings.set(result, (byFormat = new Map()));
+    const key = `${contentType};gzip=${gzipped}`;
+    let body = byFormat.get(key);
+    if (!body) {
+      // Prometheus asks for gzip; a big fleet's 3 MB exposition shrinks ~10x.
+      // Level 1 keeps it cheap, and zlib runs it in its thread pool, off the event loop.
+      body = gzipped
+        ? exposition(result, contentType, false).then((plain) => gzipAsync(plain, { level: 1 }))
+        : processMetrics.families().then((process) => Buffer.from(render([buildInfo(), ...result.families, ...process], contentType)));
+      byFormat.set(key, body);
+    }
+    return body;
+  };
+
   app.get('/metrics', async (req, res) => {
     const timeout = scrapeTimeout(req.get('X-Prometheus-Scrape-Timeout-Seconds'), opts.scrapeTimeoutSeconds);
     try {
-      const { families } = await engine.scrape(timeout);
+      const result = await engine.scrape(timeout);
       const contentType = negotiate(req.get('Accept'));
-      const body = render([buildInfo(), ...families, ...(await processMetrics.families())], contentType);
+      const gzipped = /\bgzip\b/.test(req.get('Accept-Encoding') ?? '');
+      const body = await exposition(result, contentType, gzipped);
       res.set('Content-Type', contentType).set('Vary', 'Accept, Accept-Encoding');
-      // Prometheus asks for gzip; a big fleet's 3 MB exposition shrinks ~10x.
-      // Level 1 keeps it cheap, and zlib runs it in its thread pool, off the event loop.
-      if (/\bgzip\b/.test(req.get('Accept-Encoding') ?? '')) {
-        res.set('Content-Encoding', 'gzip').send(await gzipAsync(body, { level: 1 }));
-      } else res.send(body);
+      if (gzipped) res.set('Content-Encoding', 'gzip');
+      res.send(body);
     } catch (err) {
       // Collectors cannot fail a scrape; this is a bug in the exporter itself.
       opts.log.error({ err }, 'scrape failed');

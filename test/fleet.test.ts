@@ -25,6 +25,7 @@ function fleet(): ObservedFleet {
     streams: [
       {
         name: 'stream.lookup',
+        key: 'stream.lookup',
         workerType: 'lookup',
         info: { length: 5, entriesAdded: 50, lastGeneratedId: `${NOW - 2000}-0`, firstEntryId: `${NOW - 60_000}-0`, groupCount: 1 },
         groups: [
@@ -43,6 +44,7 @@ function fleet(): ObservedFleet {
     ],
     workers,
     knownTypes: ['lookup', 'orchestrator'],
+    discoveryAgeSeconds: { streams: 3 },
   };
 }
 

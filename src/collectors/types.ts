@@ -34,6 +34,11 @@ export interface Collector {
    * fetched successfully, in unix seconds. Scrape-time collectors omit it.
    */
   lastSuccessSeconds?(): number | undefined;
+  /**
+   * What to export when a collection fails without saying more (it timed
+   * out, or a scrape's deadline came first): the source's own `up 0`.
+   */
+  downFamilies?(): MetricFamily[];
   close(): Promise<void>;
 }
 

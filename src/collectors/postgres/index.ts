@@ -123,6 +123,12 @@ export class PostgresCollector implements Collector {
     }
   }
 
+  downFamilies(): MetricFamily[] {
+    const snap = new Snapshot();
+    upFamily(snap, false);
+    return [...snap.families(), ...this.errorFamilies()];
+  }
+
   /** Process-lifetime error counters; left out while no query is configured. */
   private errorFamilies(): MetricFamily[] {
     const errors = this.errors.family();

@@ -24,6 +24,9 @@ export function createRedisClient(cfg: RedisConfig): RedisClient {
     connectTimeout: cfg.timeout_seconds * 1000,
     commandTimeout: cfg.timeout_seconds * 1000,
     enableOfflineQueue: false,
+    // Ready on connect: while Redis loads its dataset, commands fail at once
+    // with LOADING (fleet_redis_up 0) instead of each scrape waiting its timeout.
+    enableReadyCheck: false,
     enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     lazyConnect: true,

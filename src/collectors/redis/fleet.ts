@@ -2,6 +2,7 @@ import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import type { ConsumerColumns, GroupInfo, PendingEntry, StreamInfo } from './parse.js';
 import { streamIdMs } from './parse.js';
 import type { WorkerTypeConfig } from './schema.js';
+import type { RedisName } from './names.js';
 
 export interface ObservedGroup extends GroupInfo {
   consumerColumns: ConsumerColumns;
@@ -23,7 +24,10 @@ export interface ObservedWorkers {
 }
 
 export interface ObservedStream {
+  /** The stream's label (names.ts) … */
   name: string;
+  /** … and its key as commands send it. */
+  key: RedisName;
   workerType: string;
   info: StreamInfo;
   groups: ObservedGroup[];
@@ -35,6 +39,8 @@ export interface ObservedFleet {
   streams: ObservedStream[];
   workers: ObservedWorkers;
   knownTypes: Iterable<string>;
+  /** Seconds since each discovery's last complete SCAN pass. */
+  discoveryAgeSeconds: Readonly<Record<string, number>>;
 }
 
 export interface FleetOptions {
@@ -65,6 +71,13 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
   if (maxmemoryBytes !== undefined)
     snap.gauge('fleet_redis_maxmemory_bytes', 'Redis maxmemory setting (0 = no limit).').set(maxmemoryBytes);
   if (connectedClients !== undefined) snap.gauge('fleet_redis_connected_clients', 'Clients connected to Redis.').set(connectedClients);
+
+  const discoveryAge = snap.gauge(
+    'fleet_redis_discovery_age_seconds',
+    'Seconds since the discovery SCAN last completed a pass (since start until it has): how stale the set of streams or heartbeat keys may be.',
+    ['discovery'],
+  );
+  for (const [discovery, age] of Object.entries(obs.discoveryAgeSeconds)) discoveryAge.set(age, discovery);
 
   const length = snap.gauge('fleet_stream_length', 'Entries in the stream (XLEN).', S);
   const added = snap.counter('fleet_stream_entries_added_total', 'Entries ever added to the stream (Redis 7 entries-added); rate() is arrival throughput.', S);

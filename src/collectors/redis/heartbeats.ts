@@ -2,6 +2,7 @@ import { Cluster } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import type { KeyTemplate } from './keys.js';
 import { heartbeatTimeMs } from './parse.js';
+import { RawNames, rawName, type RedisName } from './names.js';
 
 const MGET_CHUNK = 1000;
 
@@ -30,10 +31,13 @@ export class WorkerTable {
   /** 1 when a clean-shutdown marker exists. */
   markers: Uint8Array;
   private readonly slotsByType = new Map<string, Map<string, number>>();
+  /** Heartbeat keys as bytes, for the rare workers whose type or id is not UTF-8. */
+  private readonly rawKeys = new Map<number, Buffer>();
 
   constructor(
     private readonly heartbeatKey: KeyTemplate,
     capacity = 64,
+    readonly names = new RawNames(),
   ) {
     this.types = new Array<string>(capacity);
     this.ids = new Array<string>(capacity);
@@ -55,9 +59,18 @@ export class WorkerTable {
       this.types[i] = type;
       this.ids[i] = id;
       this.heartbeatKeys[i] = this.heartbeatKey.format(type, id);
+      if (this.names.size > 0) {
+        const arg = this.heartbeatKey.formatArg(type, id, this.names);
+        if (typeof arg !== 'string') this.rawKeys.set(i, arg);
+      }
       added?.push(i);
     }
     return i;
+  }
+
+  /** The heartbeat key of a slot as commands send it. */
+  keyArg(i: number): RedisName {
+    return this.rawKeys.get(i) ?? this.heartbeatKeys[i]!;
   }
 
   /** Doubles the capacity: only when groups gained consumers since XINFO GROUPS counted them. */
@@ -75,7 +88,7 @@ export class WorkerTable {
 }
 
 /** Runs a multi-key command per chunk of keys, concurrently (pipelined), and joins the answers in key order. */
-async function inChunks<T>(keys: string[], perChunk: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+async function inChunks<T>(keys: RedisName[], perChunk: (chunk: RedisName[]) => Promise<T[]>): Promise<T[]> {
   const out = new Array<T>(keys.length);
   const chunks: Promise<void>[] = [];
   for (let i = 0; i < keys.length; i += MGET_CHUNK) {
@@ -87,7 +100,7 @@ async function inChunks<T>(keys: string[], perChunk: (chunk: string[]) => Promis
 }
 
 /** Values of many keys: MGET in chunks, or GET per key on a cluster (keys span slots). */
-async function getMany(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
+async function getMany(client: RedisClient, keys: RedisName[]): Promise<(string | null)[]> {
   if (client instanceof Cluster) return Promise.all(keys.map((k) => client.get(k)));
   return inChunks(keys, (chunk) => client.mget(chunk));
 }
@@ -98,7 +111,7 @@ async function getMany(client: RedisClient, keys: string[]): Promise<(string | n
  * key exists (a heartbeat written as another type still counts as alive).
  * Returns -2 for keys that do not exist.
  */
-async function existingKeys(client: RedisClient, keys: string[]): Promise<number[]> {
+async function existingKeys(client: RedisClient, keys: RedisName[]): Promise<number[]> {
   if (client instanceof Cluster) return Promise.all(keys.map((k) => client.pttl(k)));
   return inChunks(keys, async (chunk) =>
     (await client.exists(...chunk)) === 0 ? chunk.map(() => -2) : Promise.all(chunk.map((k) => client.pttl(k))),
@@ -135,7 +148,10 @@ export async function lookupHeartbeats(
   scannedKeys?: ReadonlySet<string>,
 ): Promise<void> {
   const keys = slots.map((i) => table.heartbeatKeys[i]!);
-  const values = await getMany(client, keys);
+  const values = await getMany(
+    client,
+    slots.map((i) => table.keyArg(i)),
+  );
 
   // The table's columns are read after each await: another chunk's workers may have grown them meanwhile.
   const needTtl: number[] = []; // alive, but the value tells no time
@@ -154,9 +170,15 @@ export async function lookupHeartbeats(
     } else needTtl.push(n);
   }
   const [ttls, existing, markerValues] = await Promise.all([
-    Promise.all(needTtl.map((n) => client.pttl(keys[n]!))),
-    existingKeys(client, missing.map((n) => keys[n]!)),
-    getMany(client, markersToRead.map((i) => settings.shutdownKey.format(table.types[i]!, table.ids[i]!))),
+    Promise.all(needTtl.map((n) => client.pttl(table.keyArg(slots[n]!)))),
+    existingKeys(
+      client,
+      missing.map((n) => table.keyArg(slots[n]!)),
+    ),
+    getMany(
+      client,
+      markersToRead.map((i) => settings.shutdownKey.formatArg(table.types[i]!, table.ids[i]!, table.names)),
+    ),
   ]);
   // Age from TTL math: a key refreshed with EX ttl is (ttl - remaining) old; no TTL, no age.
   const { alive, ageSeconds, markers } = table;
@@ -170,4 +192,34 @@ export async function lookupHeartbeats(
   markersToRead.forEach((i, k) => {
     if (markerValues[k] !== null && markerValues[k] !== undefined) markers[i] = 1;
   });
+}
+
+/** Workers known from the keys heartbeat discovery found, with the bytes of names that are not UTF-8. */
+export interface ScannedWorkers {
+  heartbeats: WorkerRef[];
+  markers: WorkerRef[];
+  names: RawNames;
+}
+
+/**
+ * Parses discovered heartbeat and shutdown-marker keys. A key that is not
+ * UTF-8 has an escaped label; its type and id are labelled on their own, as
+ * streams and consumers are, so the same worker has the same labels.
+ */
+export function parseWorkerKeys(
+  heartbeatKeys: readonly string[],
+  markerKeys: readonly string[],
+  heartbeatKey: KeyTemplate,
+  shutdownKey: KeyTemplate,
+  keyNames: RawNames,
+): ScannedWorkers {
+  const names = new RawNames();
+  const parse = (template: KeyTemplate, key: string): WorkerRef | undefined => {
+    const w = template.parse(key);
+    if (!w || !keyNames.has(key)) return w;
+    return { workerType: names.label(rawName(w.workerType)), workerId: names.label(rawName(w.workerId)) };
+  };
+  const refs = (keys: readonly string[], template: KeyTemplate) =>
+    keys.map((k) => parse(template, k)).filter((w): w is WorkerRef => w !== undefined);
+  return { heartbeats: refs(heartbeatKeys, heartbeatKey), markers: refs(markerKeys, shutdownKey), names };
 }

@@ -1,13 +1,15 @@
+import { Command } from 'ioredis';
 import type { Collector, CollectContext, CollectResult } from '../types.js';
 import { CollectError } from '../types.js';
 import type { Logger } from '../../log.js';
-import { Snapshot } from '../../metrics/family.js';
+import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { errorMessage } from '../../redact.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './connection.js';
-import { Periodic, scanKeys } from './discovery.js';
+import { Discovery, Pacer, Periodic } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './fleet.js';
-import { lookupHeartbeats, WorkerTable, type LookupSettings, type WorkerRef } from './heartbeats.js';
+import { lookupHeartbeats, parseWorkerKeys, WorkerTable, type LookupSettings, type ScannedWorkers } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
+import { RawNames, REPLACEMENT_CHARACTER, type RedisName } from './names.js';
 import {
   parseInfo,
   parseOldestPending,
@@ -30,20 +32,39 @@ function isMissingOrWrongType(e: Error): boolean {
 /** Streams per pipelined chunk of batches 2-4. */
 const STREAMS_PER_CHUNK = 50;
 
+/**
+ * An XINFO reply, parsed; read again as bytes where a name came back with
+ * U+FFFD: it was not UTF-8, and only its bytes reach the object (names.ts).
+ */
+async function xinfoNamed<T>(
+  client: RedisClient,
+  names: RawNames,
+  args: RedisName[],
+  reply: unknown,
+  parse: (reply: unknown) => T,
+  namesOf: (parsed: T) => readonly string[],
+): Promise<T> {
+  const parsed = parse(reply);
+  if (!namesOf(parsed).some((n) => n.includes(REPLACEMENT_CHARACTER))) return parsed;
+  return parse(names.decodeReply(await client.sendCommand(new Command('xinfo', args, { replyEncoding: null }))));
+}
+
 /** XINFO CONSUMERS for every group, and the oldest pending entry (XPENDING) where something is pending. */
-async function readConsumers(client: RedisClient, streams: ObservedStream[]): Promise<void> {
+async function readConsumers(client: RedisClient, streams: ObservedStream[], names: RawNames): Promise<void> {
   const reads: Promise<void>[] = [];
   for (const s of streams) {
     for (const g of s.groups) {
+      const group = names.arg(g.name);
       reads.push(
-        settle(client.xinfo('CONSUMERS', s.name, g.name)).then((reply) => {
+        settle(client.xinfo('CONSUMERS', s.key, group)).then(async (reply) => {
           // A group deleted between the batches simply reports no consumers.
-          if (!(reply instanceof Error)) g.consumerColumns = parseXinfoConsumers(reply);
+          if (reply instanceof Error) return;
+          g.consumerColumns = await xinfoNamed(client, names, ['CONSUMERS', s.key, group], reply, parseXinfoConsumers, (c) => c.names);
         }),
       );
       if (g.pending > 0) {
         reads.push(
-          settle(client.xpending(s.name, g.name, '-', '+', 1)).then((reply) => {
+          settle(client.xpending(s.key, group, '-', '+', 1)).then((reply) => {
             if (!(reply instanceof Error)) g.oldestPending = parseOldestPending(reply);
           }),
         );
@@ -73,17 +94,18 @@ export class RedisCollector implements Collector {
   private readonly heartbeatKey: KeyTemplate;
   private readonly shutdownKey: KeyTemplate;
   private readonly typeOfStream: Map<string, string>;
-  private discoveredStreams: string[] = [];
-  private streamDiscovery?: Periodic;
-  private heartbeatDiscovery?: Periodic;
-  /** Workers whose heartbeat or shutdown-marker keys SCAN found: some consume no stream. */
-  private scannedHeartbeats: WorkerRef[] = [];
-  private scannedMarkers: WorkerRef[] = [];
-  /** The heartbeat keys themselves; undefined until a heartbeat SCAN ran (or when it is off). */
-  private scannedHeartbeatKeys?: Set<string>;
-  /** Worker types ever seen; a known type keeps its series at zero when all its workers are gone. */
-  private readonly seenTypes = new Set<string>();
-  /** Why the connection is down, for the status page (ioredis retries in the background). */
+  private readonly pacer: Pacer;
+  /** Streams matching the patterns (SCAN … TYPE stream). */
+  private readonly streamDiscovery: Discovery;
+  /** Heartbeat keys and shutdown markers: workers that consume no stream show up too. */
+  private readonly heartbeatDiscovery?: Discovery;
+  private readonly periodic: Periodic[] = [];
+  private scanned?: { keys: string[]; markerKeys: string[]; workers: ScannedWorkers };
+  /**
+   * Why the connection is down, for the status page (ioredis retries in the
+   * background). Kept until a collection succeeds: 'ready' comes before AUTH
+   * or SELECT have answered.
+   */
   private connectionError?: string;
   /** Explicit streams that are not streams: warned about once, not on every scrape. */
   private readonly warnedKeys = new Set<string>();
@@ -94,7 +116,14 @@ export class RedisCollector implements Collector {
     this.heartbeatKey = new KeyTemplate(cfg.heartbeats.key);
     this.shutdownKey = new KeyTemplate(cfg.heartbeats.shutdown_key);
     this.typeOfStream = new Map(cfg.worker_types.filter((w) => w.stream).map((w) => [w.stream!, w.name]));
-    for (const w of cfg.worker_types) this.seenTypes.add(w.name);
+    this.pacer = new Pacer(cfg.discovery_max_redis_share);
+    this.streamDiscovery = new Discovery(
+      cfg.streams.patterns.map((match) => ({ match, type: 'stream' })),
+      this.pacer,
+    );
+    if (cfg.heartbeats.scan) {
+      this.heartbeatDiscovery = new Discovery([{ match: this.heartbeatKey.scanPattern }, { match: this.shutdownKey.scanPattern }], this.pacer);
+    }
   }
 
   start(log: Logger): void {
@@ -106,119 +135,132 @@ export class RedisCollector implements Collector {
       if (msg !== this.connectionError) log.warn({ error: msg }, 'redis connection error');
       this.connectionError = msg;
     });
-    client.on('ready', () => {
-      if (this.connectionError) log.info('redis connection restored');
-      this.connectionError = undefined;
-    });
     client.connect().catch(() => undefined);
-    this.streamDiscovery = new Periodic(this.cfg.streams.discovery_interval_seconds, () => this.discoverStreams());
-    this.streamDiscovery.start();
-    if (this.cfg.heartbeats.scan) {
-      this.heartbeatDiscovery = new Periodic(this.cfg.heartbeats.scan_interval_seconds, () => this.discoverHeartbeats());
-      this.heartbeatDiscovery.start();
-    }
+    const nodes = () => masterNodes(client);
+    // Discovery runs only on a ready connection; a failed pass resumes at the next interval.
+    const discover = (d: Discovery) => () => (client.status === 'ready' ? d.pass(nodes) : Promise.resolve());
+    this.periodic.push(new Periodic(this.cfg.streams.discovery_interval_seconds, discover(this.streamDiscovery)));
+    if (this.heartbeatDiscovery) this.periodic.push(new Periodic(this.cfg.heartbeats.scan_interval_seconds, discover(this.heartbeatDiscovery)));
+    for (const p of this.periodic) p.start();
   }
 
   async close(): Promise<void> {
-    this.streamDiscovery?.stop();
-    this.heartbeatDiscovery?.stop();
+    for (const p of this.periodic) p.stop();
     this.client?.disconnect();
   }
 
-  private async discoverStreams(): Promise<void> {
-    const client = this.client!;
-    if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
-    if (this.cfg.streams.patterns.length === 0) return;
-    const found = new Set<string>();
-    for (const node of masterNodes(client)) {
-      for (const pattern of this.cfg.streams.patterns) {
-        for (const k of await scanKeys(node, pattern, 'stream')) found.add(k);
-      }
-    }
-    this.discoveredStreams = [...found];
+  /**
+   * Until a discovery's first pass completes, a collection waits for it up to
+   * half its budget: on a small keyspace that is milliseconds, and on a huge
+   * one the explicitly named streams are served meanwhile.
+   */
+  private async firstPasses(client: RedisClient, deadlineMs: number): Promise<void> {
+    const waiting = [this.streamDiscovery, this.heartbeatDiscovery].filter((d) => d && d.lastCompleteMs === 0) as Discovery[];
+    if (waiting.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const halfBudget = new Promise((r) => (timer = setTimeout(r, Math.max(0, (deadlineMs - Date.now()) / 2))));
+    const passes = Promise.all(waiting.map((d) => d.pass(() => masterNodes(client)).catch(() => undefined)));
+    await Promise.race([passes, halfBudget]).finally(() => clearTimeout(timer));
   }
 
-  private async discoverHeartbeats(): Promise<void> {
-    const client = this.client!;
-    if (client.status !== 'ready') throw new Error('not connected'); // retried by the next scrape
-    const heartbeats: WorkerRef[] = [];
-    const heartbeatKeys = new Set<string>();
-    const markers: WorkerRef[] = [];
-    for (const node of masterNodes(client)) {
-      for (const k of await scanKeys(node, this.heartbeatKey.scanPattern)) {
-        const parsed = this.heartbeatKey.parse(k);
-        if (!parsed) continue;
-        heartbeats.push(parsed);
-        heartbeatKeys.add(k);
-      }
-      for (const k of await scanKeys(node, this.shutdownKey.scanPattern)) {
-        const parsed = this.shutdownKey.parse(k);
-        if (parsed) markers.push(parsed);
-      }
+  /** Workers the heartbeat discovery found, parsed once per set of keys it found. */
+  private scannedWorkers(names: RawNames): { keys: ReadonlySet<string> | undefined; workers: ScannedWorkers } {
+    const d = this.heartbeatDiscovery;
+    if (!d) return { keys: undefined, workers: { heartbeats: [], markers: [], names } };
+    const keys = d.keys(0);
+    const markerKeys = d.keys(1);
+    if (this.scanned?.keys !== keys || this.scanned.markerKeys !== markerKeys) {
+      this.scanned = { keys, markerKeys, workers: parseWorkerKeys(keys, markerKeys, this.heartbeatKey, this.shutdownKey, d.names()) };
     }
-    for (const w of [...heartbeats, ...markers]) this.seenTypes.add(w.workerType);
-    this.scannedHeartbeats = heartbeats;
-    this.scannedHeartbeatKeys = heartbeatKeys;
-    this.scannedMarkers = markers;
+    names.addAll(this.scanned.workers.names);
+    return { keys: d.lastCompleteMs > 0 ? new Set(keys) : undefined, workers: this.scanned.workers };
+  }
+
+  /**
+   * Worker types that keep a series at zero alive: what exists now, never a
+   * set that grows in memory (a deleted stream must not page as a crash).
+   * Types with a live heartbeat or a shutdown marker are added by the build.
+   */
+  private knownTypes(streams: readonly ObservedStream[]): Set<string> {
+    const known = new Set(this.cfg.worker_types.map((w) => w.name));
+    for (const s of streams) if (s.groups.length > 0) known.add(s.workerType);
+    return known;
   }
 
   private streams(): string[] {
-    const names = new Set<string>(this.discoveredStreams);
+    const names = new Set<string>();
+    this.cfg.streams.patterns.forEach((_, i) => this.streamDiscovery.keys(i).forEach((k) => names.add(k)));
     for (const n of this.cfg.streams.names) names.add(n);
     for (const s of this.typeOfStream.keys()) names.add(s);
     return [...names].sort();
   }
 
-  async collect({ signal }: CollectContext): Promise<CollectResult> {
+  async collect({ signal, deadlineMs }: CollectContext): Promise<CollectResult> {
     const client = this.client!;
     try {
       await ensureReady(client, signal);
-      if (this.streamDiscovery && this.streamDiscovery.lastRunMs === 0) await this.streamDiscovery.run();
-      if (this.heartbeatDiscovery && this.heartbeatDiscovery.lastRunMs === 0) await this.heartbeatDiscovery.run();
-      return await this.read(client);
+      await this.firstPasses(client, deadlineMs);
+      const result = await this.read(client);
+      if (this.connectionError) this.log?.info('redis connection restored');
+      this.connectionError = undefined;
+      return result;
     } catch (err) {
-      const snap = new Snapshot();
-      snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
-      const cause = client.status !== 'ready' && this.connectionError ? `: ${this.connectionError}` : '';
-      throw new CollectError(errorMessage(err) + cause, snap.families());
+      const message = errorMessage(err);
+      const cause = this.connectionError && !message.includes(this.connectionError) ? `: ${this.connectionError}` : '';
+      throw new CollectError(message + cause, this.downFamilies());
     }
   }
 
+  downFamilies(): MetricFamily[] {
+    const snap = new Snapshot();
+    snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
+    return snap.families();
+  }
+
   private async read(client: RedisClient): Promise<CollectResult> {
-    const names = this.streams();
+    const streamNames = this.streams();
     const nodes = masterNodes(client);
+    const names = new RawNames();
+    names.addAll(this.streamDiscovery.names());
+    const scanned = this.scannedWorkers(names);
 
     // Batch 1: server state and every stream's XINFO STREAM / GROUPS.
+    const keys = streamNames.map((s) => names.arg(s));
     const [timeReply, memInfos, clientInfos, streamReplies, groupReplies] = await Promise.all([
       client.time(),
       Promise.all(nodes.map((n) => n.info('memory'))),
       Promise.all(nodes.map((n) => n.info('clients'))),
-      Promise.all(names.map((s) => settle(client.xinfo('STREAM', s)))),
-      Promise.all(names.map((s) => settle(client.xinfo('GROUPS', s)))),
+      Promise.all(keys.map((k) => settle(client.xinfo('STREAM', k)))),
+      Promise.all(keys.map((k) => settle(client.xinfo('GROUPS', k)))),
     ]);
     const nowMs = parseTime(timeReply);
     const sum = (infos: string[], field: string) => infos.reduce((acc, t) => acc + Number(parseInfo(t).get(field) ?? 0), 0);
 
-    const streams: ObservedStream[] = [];
-    names.forEach((name, i) => {
-      const sReply = streamReplies[i];
-      const gReply = groupReplies[i];
-      if (sReply instanceof Error || gReply instanceof Error) {
-        const e = (sReply instanceof Error ? sReply : gReply) as Error;
-        if (!isMissingOrWrongType(e)) throw e;
-        if (/WRONGTYPE/.test(e.message) && !this.warnedKeys.has(name)) {
-          this.warnedKeys.add(name);
-          this.log?.warn({ key: name }, 'configured stream is not a stream; skipping it');
+    const observed = await Promise.all(
+      streamNames.map(async (name, i): Promise<ObservedStream | undefined> => {
+        const sReply = streamReplies[i];
+        const gReply = groupReplies[i];
+        if (sReply instanceof Error || gReply instanceof Error) {
+          const e = (sReply instanceof Error ? sReply : gReply) as Error;
+          if (!isMissingOrWrongType(e)) throw e;
+          if (/WRONGTYPE/.test(e.message) && !this.warnedKeys.has(name)) {
+            this.warnedKeys.add(name);
+            this.log?.warn({ key: name }, 'configured stream is not a stream; skipping it');
+          }
+          return undefined;
         }
-        return;
-      }
-      const workerType = this.typeOfStream.get(name) ?? name;
-      const groups = parseXinfoGroups(gReply).map(
-        (g): ObservedGroup => ({ ...g, consumerColumns: { names: [], pending: [], idleMs: [] }, workerSlots: [] }),
-      );
-      if (groups.length > 0) this.seenTypes.add(workerType);
-      streams.push({ name, workerType, info: parseXinfoStream(sReply), groups });
-    });
+        const key = keys[i]!;
+        const groups = await xinfoNamed(client, names, ['GROUPS', key], gReply, parseXinfoGroups, (gs) => gs.map((g) => g.name));
+        return {
+          name,
+          key,
+          workerType: this.typeOfStream.get(name) ?? name,
+          info: parseXinfoStream(sReply),
+          groups: groups.map((g): ObservedGroup => ({ ...g, consumerColumns: { names: [], pending: [], idleMs: [] }, workerSlots: [] })),
+        };
+      }),
+    );
+    const streams = observed.filter((s): s is ObservedStream => s !== undefined);
 
     // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
     // Node parses the previous one (same commands, overlapped).
@@ -226,24 +268,24 @@ export class RedisCollector implements Collector {
     const chunks: ObservedStream[][] = [];
     for (let i = 0; i < streams.length; i += STREAMS_PER_CHUNK) chunks.push(streams.slice(i, i + STREAMS_PER_CHUNK));
     // Sized for every consumer XINFO GROUPS counted and every scanned key: it rarely has to grow.
-    let capacity = this.scannedHeartbeats.length + this.scannedMarkers.length + 64;
+    let capacity = scanned.workers.heartbeats.length + scanned.workers.markers.length + 64;
     for (const s of streams) for (const g of s.groups) capacity += g.consumers;
-    const workers = new WorkerTable(this.heartbeatKey, capacity);
+    const workers = new WorkerTable(this.heartbeatKey, capacity, names);
     await Promise.all(
       chunks.map(async (chunk) => {
-        await readConsumers(client, chunk);
+        await readConsumers(client, chunk, names);
         const added: number[] = []; // workers first named by this chunk (a worker may consume several groups)
         for (const s of chunk) {
           for (const g of s.groups) g.workerSlots = g.consumerColumns.names.map((id) => workers.slot(s.workerType, id, added));
         }
-        await lookupHeartbeats(client, workers, added, [], settings, nowMs, this.scannedHeartbeatKeys);
+        await lookupHeartbeats(client, workers, added, [], settings, nowMs, scanned.keys);
       }),
     );
     // Workers found by SCAN that no consumer named (an orchestrator), and every scanned marker.
     const orchestrators: number[] = [];
-    for (const w of this.scannedHeartbeats) workers.slot(w.workerType, w.workerId, orchestrators);
-    const markerSlots = this.scannedMarkers.map((w) => workers.slot(w.workerType, w.workerId));
-    await lookupHeartbeats(client, workers, orchestrators, markerSlots, settings, nowMs, this.scannedHeartbeatKeys);
+    for (const w of scanned.workers.heartbeats) workers.slot(w.workerType, w.workerId, orchestrators);
+    const markerSlots = scanned.workers.markers.map((w) => workers.slot(w.workerType, w.workerId));
+    await lookupHeartbeats(client, workers, orchestrators, markerSlots, settings, nowMs, scanned.keys);
 
     const { families, dropped } = buildFleetMetrics(
       {
@@ -255,7 +297,11 @@ export class RedisCollector implements Collector {
         },
         streams,
         workers,
-        knownTypes: this.seenTypes,
+        knownTypes: this.knownTypes(streams),
+        discoveryAgeSeconds: {
+          streams: this.streamDiscovery.ageSeconds(),
+          ...(this.heartbeatDiscovery && { heartbeats: this.heartbeatDiscovery.ageSeconds() }),
+        },
       },
       {
         workerTypes: this.cfg.worker_types,

@@ -1,3 +1,5 @@
+import type { RawNames, RedisName } from './names.js';
+
 /** Heartbeat key templates: `worker:heartbeat:{worker_type}:{worker_id}`. */
 export class KeyTemplate {
   private readonly regex: RegExp;
@@ -5,8 +7,11 @@ export class KeyTemplate {
   /** format() by concatenation: it runs once per consumer on every scrape. */
   private readonly concat: (type: string, id: string) => string;
 
+  private readonly parts: string[];
+
   constructor(readonly template: string) {
     const parts = template.split(/(\{worker_type\}|\{worker_id\})/);
+    this.parts = parts;
     this.concat = (type, id) => {
       let out = '';
       for (const p of parts) out += p === '{worker_type}' ? type : p === '{worker_id}' ? id : p;
@@ -29,6 +34,13 @@ export class KeyTemplate {
 
   format(workerType: string, workerId: string): string {
     return this.concat(workerType, workerId);
+  }
+
+  /** The key as commands send it: bytes where the type or id is a name that is not UTF-8 (names.ts). */
+  formatArg(workerType: string, workerId: string, names: RawNames): RedisName {
+    if (names.size === 0 || !(names.has(workerType) || names.has(workerId))) return this.concat(workerType, workerId);
+    const arg = (p: string) => (p === '{worker_type}' ? names.arg(workerType) : p === '{worker_id}' ? names.arg(workerId) : p);
+    return Buffer.concat(this.parts.map((p) => Buffer.from(arg(p))));
   }
 
   parse(key: string): { workerType: string; workerId: string } | undefined {

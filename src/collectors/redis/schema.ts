@@ -48,6 +48,12 @@ export const redisSchema = z
       .nonnegative()
       .default(0)
       .describe('Serve a cached result if the last collection is younger than this (0 = read on every scrape).'),
+    discovery_max_redis_share: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.1)
+      .describe('Largest share of time the discovery SCANs (streams, heartbeats) may keep Redis busy; they pause between pages to stay under it, so a keyspace of millions of keys is discovered slowly rather than loading Redis.'),
     streams: z
       .strictObject({
         patterns: z.array(z.string().min(1)).default([]).describe('Glob patterns, as SCAN MATCH, for stream discovery.'),
