@@ -44,7 +44,11 @@ export class TestRedis {
 
   private extraArgs: string[] = [];
 
-  async launch(extraArgs = this.extraArgs): Promise<void> {
+  /**
+   * Starts the server; with `untilLoaded: false` returns as soon as it
+   * answers at all, LOADING included (to test a server loading its dataset).
+   */
+  async launch(extraArgs = this.extraArgs, { untilLoaded = true } = {}): Promise<void> {
     this.extraArgs = extraArgs;
     this.proc = spawn(
       'redis-server',
@@ -56,7 +60,7 @@ export class TestRedis {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
       const reply = await rawPing(this.port);
       // PONG, or NOAUTH from a server that wants a password: up either way (LOADING is not).
-      return reply.startsWith('+PONG') || reply.startsWith('-NOAUTH');
+      return reply.startsWith('+PONG') || reply.startsWith('-NOAUTH') || (!untilLoaded && reply.startsWith('-LOADING'));
     }, 10_000);
   }
 
@@ -73,6 +77,15 @@ export class TestRedis {
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGKILL');
     await exited;
+  }
+
+  /** SIGSTOP: the port stays open, nothing answers (a hung server). */
+  freeze(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.proc?.kill('SIGCONT');
   }
 
   async restart(): Promise<void> {
