@@ -7,11 +7,13 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
 import { createLogger } from './log.js';
 import { ScrapeEngine } from './scrape.js';
+import { runRemediate } from './remediate/index.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--log-level LEVEL]
        fleet-exporter --check-config --config FILE
+       fleet-exporter remediate --config FILE [--apply] …   (see remediate --help)
        fleet-exporter --version
 
 A stateless Prometheus exporter for worker fleets: Redis Streams, worker
@@ -118,4 +120,7 @@ function main(): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main();
+if (process.argv[2] === 'remediate') {
+  // Exit once stdout has drained: client timers (command timeouts) would keep the process up for seconds.
+  void runRemediate(process.argv.slice(3)).then((code) => process.stdout.write('', () => process.exit(code)));
+} else main();
