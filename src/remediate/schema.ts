@@ -44,7 +44,7 @@ export const remediateSchema = z
     streams: z
       .record(z.string().min(1), streamOverride)
       .default({})
-      .describe('Per-stream overrides, keyed by glob (as SCAN MATCH); the first matching glob, in file order, wins.'),
+      .describe('Per-stream overrides, keyed by glob (as SCAN MATCH); the first matching glob, in file order, wins. Each may set phantom_idle_seconds, stranded_idle_seconds, max_deliveries, dead_letter_key and actions (a list of the stream actions allowed there).'),
     batch_size: z.number().int().min(1).max(1000).default(100).describe('Entries per XPENDING page and per write; callback rows per transaction.'),
     pending_scan_limit: z
       .number()
