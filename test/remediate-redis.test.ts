@@ -250,6 +250,24 @@ test('races: a consumer that heartbeats again is not deleted and keeps its entri
   }
 });
 
+test('a group created between plan and apply keeps the entries it needs: the trim floor is recomputed', async () => {
+  await seed();
+  const cfg = parseConfig(readFileSync(configFile(), 'utf8'), 'race.yml', {});
+  const run = new Remediation(cfg, { actions: new Set(['trim']), maxActions: 100 });
+  await run.open();
+  try {
+    const plan = await run.plan();
+    assert.deepEqual(plan.map((a) => [a.stream, a.ids]), [['stream.lookup', ['5-1']]]);
+    await r.xgroup('CREATE', 'stream.lookup', 'late', '0');
+    await run.apply(plan);
+    assert.equal(plan[0]!.applied, false);
+    assert.equal(plan[0]!.skipped, 'a group needs older entries now: trimmed to 0-1 instead');
+    assert.equal(await r.xlen('stream.lookup'), 20);
+  } finally {
+    await run.close();
+  }
+});
+
 test("the exporter's read-only user makes --apply fail cleanly, exit 1, with nothing changed", async () => {
   await seed();
   const before = await snapshot();

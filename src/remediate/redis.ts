@@ -58,7 +58,7 @@ export async function applyRedisAction(client: RedisClient, workers: Workers, a:
       const p = a.params as { minId: string };
       const [status, floor, removed] = (await client.eval(TRIM, 1, stream, p.minId)) as [string, string, number];
       if (status !== 'ok') return void (a.skipped = floor);
-      a.applied = true;
+      a.applied = floor === p.minId || removed > 0;
       a.reason += `; removed ${removed} entries`;
       if (floor !== p.minId) a.skipped = `a group needs older entries now: trimmed to ${floor} instead`;
       return;
