@@ -34,17 +34,13 @@ export class SandboxStopper {
     this.idleMs = cfg.sandbox_idle_seconds * 1000;
   }
 
-  get hasAllowList(): boolean {
-    return this.allow.size > 0;
-  }
-
-  async plan(maxActions: number, signal: AbortSignal): Promise<Action[]> {
-    if (!this.hasAllowList) return [];
+  /** Every stoppable sandbox (the list is in memory anyway: --max-actions cuts it). */
+  async plan(signal: AbortSignal): Promise<Action[]> {
+    if (this.allow.size === 0) return [];
     const { sandboxes } = await listSandboxes(this.api, { signal, onAttempt: () => undefined });
     const now = Date.now();
     return sandboxes
       .filter((s) => idleVerdict(s, now, this.idleMs, this.allow) === undefined)
-      .slice(0, maxActions)
       .map((s) => ({
         action: 'stop_idle_sandboxes',
         stream: null,
@@ -76,7 +72,7 @@ export class SandboxStopper {
       throw err;
     }
     if (!current) throw new Error(`GET /sandbox/${id}: not a sandbox`);
-    const why = idleVerdict(current, Date.now(), this.idleMs, this.allow);
+    const why = idleVerdict(current, Date.now(), (a.params as { idleMs: number }).idleMs, this.allow);
     if (why) return void (a.skipped = why);
     const stop = this.request(id, 'POST', signal);
     await fetchWithRetry(`${stop.url}/stop`, stop.init, { ...retryPolicy(this.api), maxAttempts: 1 }, () => undefined, { signal });

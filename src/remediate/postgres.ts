@@ -44,10 +44,10 @@ export class CallbackReaper {
     await this.client.end().catch(() => undefined);
   }
 
-  /** At most `maxActions` batches, in query id order. */
-  async plan(maxActions: number): Promise<Action[]> {
+  /** Batches in query id order, from at most maxBatches × batch_size queries (the caller cuts to maxBatches). */
+  async plan(maxBatches: number): Promise<Action[]> {
     const statuses = this.cfg.reap_statuses;
-    const res = await this.client.query<{ id: string; n: number }>(this.sql.plan, [statuses, maxActions * this.cfg.batch_size]);
+    const res = await this.client.query<{ id: string; n: number }>(this.sql.plan, [statuses, maxBatches * this.cfg.batch_size]);
     const out: Action[] = [];
     let ids: string[] = [];
     let rows = 0;

@@ -127,6 +127,7 @@ export class Remediation {
     }
     if (this.reaper && this.opts.actions.has('reap_callbacks')) {
       try {
+        // One batch more than there is room for: enough to tell that more are waiting.
         take(await this.reaper.plan(Math.max(0, this.opts.maxActions - out.length) + 1));
       } catch (err) {
         this.fail('postgres', err);
@@ -134,7 +135,7 @@ export class Remediation {
     }
     if (this.stopper && this.opts.actions.has('stop_idle_sandboxes')) {
       try {
-        take(await this.stopper.plan(Math.max(0, this.opts.maxActions - out.length) + 1, this.signal.signal));
+        take(await this.stopper.plan(this.signal.signal));
       } catch (err) {
         this.fail('daytona', err);
       }
