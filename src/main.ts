@@ -7,7 +7,6 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
 import { createLogger } from './log.js';
 import { ScrapeEngine } from './scrape.js';
-import { runRemediate } from './remediate/index.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
 
@@ -121,6 +120,9 @@ function main(): void {
 }
 
 if (process.argv[2] === 'remediate') {
-  // Exit once stdout has drained: client timers (command timeouts) would keep the process up for seconds.
-  void runRemediate(process.argv.slice(3)).then((code) => process.stdout.write('', () => process.exit(code)));
+  // Loaded only for this subcommand: the exporter's start-up does not pay for it. Exit once stdout
+  // has drained: client timers (command timeouts) would keep the process up for seconds.
+  void import('./remediate/index.js')
+    .then(({ runRemediate }) => runRemediate(process.argv.slice(3)))
+    .then((code) => process.stdout.write('', () => process.exit(code)));
 } else main();
