@@ -6,11 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import yaml from 'js-yaml';
+import pino from 'pino';
+import { RedisCollector } from '../src/collectors/redis/index.js';
 import { parseConfig } from '../src/config/load.js';
 import { compareIds } from '../src/remediate/plan.js';
 import { Remediation } from '../src/remediate/run.js';
 import { CLI, REPO_ROOT } from './helpers/exporter.js';
 import { sleep } from './helpers/net.js';
+import { valueOf } from './helpers/postgres.js';
 import { TestRedis } from './helpers/redis.js';
 
 /**
@@ -158,6 +161,31 @@ test('the plan names exactly the phantoms, stranded and poison entries and the u
   assert.deepEqual(text.stdout.trim().split('\n').slice(0, -1).map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['PLAN delete_consumer', 'PLAN delete_consumer', 'PLAN trim']);
   assert.match(text.stdout, /remediate: 3 action\(s\)/);
   assert.equal(await snapshot(), before);
+});
+
+test("the plan counts what the exporter's alerts count: phantoms and orphaned pending entries", async () => {
+  await seed();
+  const cfg = parseConfig(readFileSync(configFile(), 'utf8'), 'agree.yml', {});
+  const run = new Remediation(cfg, { actions: new Set(['dead_letter', 'requeue', 'delete_consumer']), maxActions: 100 });
+  await run.open();
+  const plan = await run.plan().finally(() => run.close());
+  const collector = new RedisCollector(cfg.redis!);
+  collector.start(pino({ level: 'silent' }));
+  let families;
+  try {
+    families = (await collector.collect({ signal: AbortSignal.timeout(10_000), log: pino({ level: 'silent' }) })).families;
+  } finally {
+    await collector.close();
+  }
+  const ids = (stream: string, ...actions: string[]) => plan.filter((a) => a.stream === stream && actions.includes(a.action)).flatMap((a) => a.ids).length;
+  const workers = { stream: 'stream.lookup', group: 'workers' };
+  // Every orphaned pending entry is either requeued or dead-lettered (the poison one sits on a dead consumer).
+  assert.equal(valueOf(families, 'fleet_stream_group_orphaned_pending', workers), 4);
+  assert.equal(ids('stream.lookup', 'requeue', 'dead_letter'), 4);
+  assert.equal(valueOf(families, 'fleet_stream_group_orphaned_pending', { stream: 'stream.solo', group: 'g' }), ids('stream.solo', 'requeue'));
+  // The phantoms the alert counts are the ones deleted, plus `bye`, kept for its shutdown marker.
+  assert.equal(valueOf(families, 'fleet_stream_group_consumers', { ...workers, state: 'phantom' }), 3);
+  assert.deepEqual(plan.filter((a) => a.action === 'delete_consumer').map((a) => a.consumer), ['ph1', 'ph2']);
 });
 
 test('--apply fixes each object, and every entry pending or undelivered before is still accounted for afterwards', async () => {
