@@ -12,6 +12,7 @@ import { VERSION } from './version.js';
 
 const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--log-level LEVEL]
        fleet-exporter --check-config --config FILE
+       fleet-exporter remediate --config FILE [--apply] …   (see remediate --help)
        fleet-exporter --version
 
 A stateless Prometheus exporter for worker fleets: Redis Streams, worker
@@ -118,4 +119,10 @@ function main(): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main();
+if (process.argv[2] === 'remediate') {
+  // Loaded only for this subcommand: the exporter's start-up does not pay for it. Exit once stdout
+  // has drained: client timers (command timeouts) would keep the process up for seconds.
+  void import('./remediate/index.js')
+    .then(({ runRemediate }) => runRemediate(process.argv.slice(3)))
+    .then((code) => process.stdout.write('', () => process.exit(code)));
+} else main();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A local stand-in for the Daytona API that speaks its wire protocol for
- * GET /api/sandbox: Bearer auth, X-Daytona-Organization-ID, `limit` validated
+ * GET /api/sandbox (plus GET /api/sandbox/{id} and POST /api/sandbox/{id}/stop): Bearer auth, X-Daytona-Organization-ID, `limit` validated
  * as the real API does (1..200, else 400), opaque `cursor`, `{ items, nextCursor }`
  * (or the older plain array). Tests inject faults per request with `onRequest`.
  */
@@ -52,6 +52,8 @@ function decodeCursor(c: string): number | undefined {
 
 export class FakeDaytona {
   readonly requests: RecordedRequest[] = [];
+  /** Ids of the sandboxes stopped through POST /sandbox/{id}/stop, in order. */
+  readonly stopped: string[] = [];
   sandboxes: object[];
   legacyArray: boolean;
   /** Return a fault to answer this request with it instead of the real response. */
@@ -116,13 +118,16 @@ export class FakeDaytona {
   }
 
   private answer(rec: RecordedRequest, res: ServerResponse): void {
-    if (rec.method !== 'GET' || rec.path !== '/api/sandbox') return json(res, 404, { statusCode: 404, message: `Cannot ${rec.method} ${rec.path}` });
+    const one = /^\/api\/sandbox\/([^/]+)(\/stop)?$/.exec(rec.path);
+    const routed = one ? rec.method === (one[2] ? 'POST' : 'GET') : rec.method === 'GET' && rec.path === '/api/sandbox';
+    if (!routed) return json(res, 404, { statusCode: 404, message: `Cannot ${rec.method} ${rec.path}` });
     if (rec.authorization !== `Bearer ${this.opts.apiKey}`) {
       return json(res, 401, { statusCode: 401, message: 'Unauthorized', error: `invalid credentials: ${rec.authorization ?? ''}` });
     }
     if (this.opts.organizationId && rec.organization !== this.opts.organizationId) {
       return json(res, 403, { statusCode: 403, message: 'Forbidden: not a member of this organization' });
     }
+    if (one) return this.answerOne(decodeURIComponent(one[1]!), one[2] !== undefined, res);
     if (this.legacyArray) return json(res, 200, this.sandboxes);
 
     const limit = rec.limit === null ? 100 : Number(rec.limit);
@@ -134,6 +139,17 @@ export class FakeDaytona {
     const items = this.sandboxes.slice(offset, offset + limit);
     const next = offset + limit < this.sandboxes.length ? encodeCursor(offset + limit) : null;
     json(res, 200, { items, nextCursor: next });
+  }
+
+  /** GET /sandbox/{idOrName}, and POST /sandbox/{idOrName}/stop, which only a started sandbox accepts. */
+  private answerOne(idOrName: string, stop: boolean, res: ServerResponse): void {
+    const s = this.sandboxes.find((x) => (x as { id?: string }).id === idOrName || (x as { name?: string }).name === idOrName) as Record<string, unknown> | undefined;
+    if (!s) return json(res, 404, { statusCode: 404, message: `Sandbox with ID or name ${idOrName} not found`, error: 'Not Found' });
+    if (!stop) return json(res, 200, s);
+    if (s.state !== 'started') return json(res, 400, { statusCode: 400, message: 'Sandbox is not started', error: 'Bad Request' });
+    Object.assign(s, { state: 'stopped', desiredState: 'stopped', updatedAt: new Date().toISOString() });
+    this.stopped.push(String(s.id));
+    json(res, 200, s);
   }
 }
 
