@@ -173,7 +173,7 @@ test("the plan counts what the exporter's alerts count: phantoms and orphaned pe
   collector.start(pino({ level: 'silent' }));
   let families;
   try {
-    families = (await collector.collect({ signal: AbortSignal.timeout(10_000), log: pino({ level: 'silent' }) })).families;
+    families = (await collector.collect({ signal: AbortSignal.timeout(10_000), deadlineMs: Date.now() + 10_000, log: pino({ level: 'silent' }) })).families;
   } finally {
     await collector.close();
   }

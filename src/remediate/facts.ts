@@ -7,7 +7,7 @@
  */
 import type { RedisClient } from '../collectors/redis/connection.js';
 import { masterNodes } from '../collectors/redis/connection.js';
-import { scanKeys } from '../collectors/redis/discovery.js';
+import { Discovery, Pacer } from '../collectors/redis/discovery.js';
 import { lookupHeartbeats, WorkerTable } from '../collectors/redis/heartbeats.js';
 import { globToRegExp, KeyTemplate } from '../collectors/redis/keys.js';
 import type { PendingEntry } from '../collectors/redis/parse.js';
@@ -53,9 +53,14 @@ export class Workers {
   /** The streams the exporter watches (patterns, names, worker types), narrowed by --stream. */
   async streams(client: RedisClient, only?: string): Promise<string[]> {
     const names = new Set<string>([...this.cfg.streams.names, ...this.typeOfStream.keys()]);
-    for (const node of masterNodes(client)) {
-      for (const pattern of this.cfg.streams.patterns) for (const k of await scanKeys(node, pattern, 'stream')) names.add(k);
-    }
+    // The exporter's own discovery, paced the same way.
+    const patterns = this.cfg.streams.patterns;
+    const discovery = new Discovery(
+      patterns.map((match) => ({ match, type: 'stream' })),
+      new Pacer(this.cfg.discovery_max_redis_share),
+    );
+    await discovery.pass(() => masterNodes(client));
+    patterns.forEach((_, i) => discovery.keys(i).forEach((k) => names.add(k)));
     const match = only ? globToRegExp(only) : undefined;
     return [...names].filter((n) => !match || match.test(n)).sort();
   }
