@@ -47,6 +47,11 @@ export class Snapshot {
     return this.family(name, help, 'counter', labelNames);
   }
 
+  /** Samples are added with their own `_bucket` / `_sum` / `_count` name and the `le` as an extra label. */
+  histogram(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
+    return this.family(name, help, 'histogram', labelNames);
+  }
+
   private family(name: string, help: string, type: MetricType, labelNames: readonly string[]): FamilyBuilder {
     let b = this.builders.get(name);
     if (!b) {
