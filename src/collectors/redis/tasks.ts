@@ -102,7 +102,7 @@ export function buildTaskMetrics(input: TaskMetricsInput, maxOutcomes: number): 
   const tasks = snap.counter('fleet_tasks_total', 'Tasks finished by workers of this type, by outcome (from the worker:metrics hash workers flush with their heartbeat).', ['worker_type', 'outcome']);
   const duration = snap.histogram('fleet_task_duration_seconds', 'Task duration as workers observed it (buckets are the workers\' choice).', W);
   const wait = snap.histogram('fleet_task_queue_wait_seconds', 'Queue wait of tasks: first delivery time minus the stream entry id time.', W);
-  const recent = snap.gauge('fleet_task_recent_duration_seconds', 'Quantiles of the newest task durations in the workers\' latency list (not aggregatable: use fleet_task_duration_seconds).', ['worker_type', 'quantile']);
+  const recent = snap.summary('fleet_task_recent_duration_seconds', 'Quantiles of the newest task durations in the workers\' latency list (not aggregatable across types or time: use fleet_task_duration_seconds).', ['worker_type', 'quantile']);
   const invalid = snap.gauge('fleet_task_metrics_invalid_fields', 'Fields of the task-metrics hash (and latency-list entries) skipped as malformed: unknown name, non-numeric or negative value.', W);
   let dropped = 0;
 
