@@ -123,3 +123,13 @@ test('the histograms are valid Prometheus text (promtool) and OpenMetrics (stric
   const broken = render(families, OPENMETRICS_TEXT).replace(/(fleet_task_duration_seconds_count\{worker_type="lookup"\}) 9/, '$1 8');
   assert.equal(parseOpenMetricsStrict(broken).ok, false);
 });
+
+test('next to the Postgres preset gauge fleet_tasks, fleet_tasks_total stays valid OpenMetrics (as unknown)', () => {
+  const { families } = buildTaskMetrics(input({ lookup: HASH }), 10);
+  const preset = { name: 'fleet_tasks', help: 'Tasks by status.', type: 'gauge' as const, labelNames: ['status'], samples: [{ labelValues: ['done'], value: 3 }] };
+  const om = parseOpenMetricsStrict(render([preset, ...families], OPENMETRICS_TEXT));
+  assert.ok(om.ok, om.output);
+  assert.match(om.output, /^fleet_tasks gauge 1$/m);
+  assert.match(om.output, /^fleet_tasks_total unknown 2$/m);
+  assert.match(render([preset, ...families], PROMETHEUS_TEXT), /^# TYPE fleet_tasks_total counter$/m);
+});
