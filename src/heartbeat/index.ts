@@ -124,7 +124,7 @@ export function startHeartbeat(redis: Redis, opts: HeartbeatOptions): Heartbeat 
         throw err;
       }
     },
-    flush: () => write(() => undefined),
+    flush: () => (metrics.unflushed > 0 ? write(() => undefined) : chain.then(() => undefined)),
     stop: async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

@@ -78,6 +78,8 @@ export class TaskMetrics {
   private outcomes = new Map<string, number>();
   private observed = 0;
   private layoutWritten = false;
+  /** Outcomes already checked against OUTCOME: the regex runs once per outcome, not per task. */
+  private readonly validOutcomes = new Set<string>();
 
   constructor(
     readonly durationBuckets: readonly number[] = DEFAULT_DURATION_BUCKETS,
@@ -88,7 +90,10 @@ export class TaskMetrics {
   }
 
   observe({ outcome = 'ok', durationSeconds, waitSeconds }: Observation): void {
-    if (!OUTCOME.test(outcome)) throw new RangeError(`outcome must match ${OUTCOME}: ${JSON.stringify(outcome)}`);
+    if (!this.validOutcomes.has(outcome)) {
+      if (!OUTCOME.test(outcome)) throw new RangeError(`outcome must match ${OUTCOME}: ${JSON.stringify(outcome)}`);
+      this.validOutcomes.add(outcome);
+    }
     if (!Number.isFinite(durationSeconds)) throw new RangeError(`durationSeconds must be finite: ${durationSeconds}`);
     this.duration.observe(Math.max(0, durationSeconds));
     if (waitSeconds !== undefined && Number.isFinite(waitSeconds)) this.wait.observe(Math.max(0, waitSeconds));

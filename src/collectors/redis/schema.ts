@@ -22,7 +22,8 @@ export const taskMetricsSchema = z
       .describe('Seed-compatible: a list workers LPUSH elapsed milliseconds onto (e.g. "latency:{worker_type}"); read, never popped.'),
     latency_list_samples: z.number().int().positive().default(1000).describe('Newest entries of latency_list_key the recent quantiles are taken over.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Task latency, throughput and failures that workers flush into Redis (docs/task-metrics.md).');
 
 export const redisSchema = z
   .strictObject({
