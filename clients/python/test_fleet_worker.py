@@ -127,6 +127,16 @@ class FleetWorkerTest(unittest.TestCase):
         self.assertEqual(h["duration_bucket:0.005"], "0", "the layout is written by the flush that succeeds")
         hb.abandon()
 
+    def test_observe_task_takes_duration_and_wait_from_the_started_at_stamp(self):
+        hb = fleet_worker.start_heartbeat(self.r, "score", "w6", handle_signals=False)
+        hb.observe_task("1000000-0", 1040.0, "error", finished_at=1040.3)
+        hb.flush()
+        h = self.r.hgetall("worker:metrics:score")
+        self.assertEqual(h["tasks:error"], "1")
+        self.assertEqual(h["duration_bucket:0.5"], "1")
+        self.assertEqual(h["wait_bucket:60"], "1", "delivered 40 s after the entry was added")
+        hb.stop()
+
     def test_queue_wait_is_delivery_minus_the_entry_id_time_clamped_at_zero(self):
         self.assertAlmostEqual(fleet_worker.queue_wait_seconds("1000000-3", 1002.5), 2.5)
         self.assertEqual(fleet_worker.queue_wait_seconds(b"5000000-0", 1000), 0.0)
