@@ -15,9 +15,13 @@ declare -A PACKAGE_OF=(
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [docker-compose]=docker-compose
   [chromium]=chromium
+  # Python modules (Debian's python3): the Python worker helper and the OpenMetrics parser tests use them.
+  [py:redis]=python3-redis
+  [py:prometheus_client]=python3-prometheus-client
 )
 have() {
   if [ "$1" = initdb ]; then command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+  elif [ "${1#py:}" != "$1" ]; then /usr/bin/python3 -c "import ${1#py:}" 2>/dev/null
   else command -v "$1" >/dev/null; fi
 }
 missing=()

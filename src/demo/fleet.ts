@@ -19,6 +19,7 @@ export class Fleet {
   readonly admin: Redis;
   private readonly workers = new Map<string, DemoWorker[]>();
   private readonly paused = new Set<string>();
+  private readonly slowdowns = new Map<string, number>();
   private ballastHeld = false;
 
   constructor(
@@ -62,7 +63,7 @@ export class Fleet {
 
   scaleTo(type: string, n: number): void {
     const list = this.live(type);
-    while (list.length < n) list.push(new DemoWorker(this.spec(type), this.redisUrl, this.clock));
+    while (list.length < n) list.push(new DemoWorker(this.spec(type), this.redisUrl, this.clock, () => this.slowdowns.get(type) ?? 1));
     this.workers.set(type, list);
   }
 
@@ -87,6 +88,11 @@ export class Fleet {
 
   async addPoison(type: string): Promise<void> {
     await this.admin.xadd(this.spec(type).stream, '*', 'task', 'poison', 'poison', '1');
+  }
+
+  /** Tasks of `type` take `factor` times longer (1 = back to normal). */
+  slowDown(type: string, factor: number): void {
+    this.slowdowns.set(type, factor);
   }
 
   pauseProducer(type: string, paused: boolean): void {

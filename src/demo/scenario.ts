@@ -51,10 +51,22 @@ export const SCENARIO: Step[] = [
     run: ({ app }) => void app?.silentSandboxes.add(SANDBOXES.at(-1)!),
   },
   {
+    at: 180,
+    what: 'lookup tasks run 4x slower for 4 minutes (a slow dependency): task latency and queue wait rise',
+    fires: [],
+    run: ({ fleet }) => fleet.slowDown('lookup', 4),
+  },
+  {
     at: 360,
     what: 'every score worker crashes (no shutdown marker): stream.score backs up',
     fires: ['FleetWorkerTypeDown', 'FleetStreamBacklogHigh', 'FleetStreamBacklogGrowing'],
     run: ({ fleet }) => fleet.crash('score'),
+  },
+  {
+    at: 420,
+    what: 'lookup tasks are fast again',
+    fires: [],
+    run: ({ fleet }) => fleet.slowDown('lookup', 1),
   },
   {
     at: 540,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startHeartbeat, type Heartbeat } from '../heartbeat/index.js';
+import { queueWaitSeconds, startHeartbeat, type Heartbeat } from '../heartbeat/index.js';
 import type { Clock } from './clock.js';
 
 export interface WorkerTypeSpec {
@@ -19,6 +19,8 @@ export const POISON_MAX_ATTEMPTS = 40;
 const RECLAIM_MIN_IDLE_SECONDS = 30;
 const RETRY_BACKOFF_SECONDS = 3;
 const HEARTBEAT_TTL_SECONDS = 15;
+/** Tasks that fail outright (acked, outcome `error`), besides the poison message's attempts. */
+const FAILURE_RATIO = 0.03;
 
 type Entry = [id: string, fields: string[]];
 
@@ -42,6 +44,8 @@ export class DemoWorker {
     readonly type: WorkerTypeSpec,
     redisUrl: string,
     private readonly clock: Clock,
+    /** How many times slower than usual tasks run now (the scenario's slow period). */
+    private readonly slowdown: () => number = () => 1,
   ) {
     this.id = `${type.name}-${randomBytes(3).toString('hex')}`;
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
@@ -71,10 +75,16 @@ export class DemoWorker {
 
   private async handle([id, fields]: Entry): Promise<void> {
     this.inFlight++;
+    // Task metrics in scenario seconds, so a 20x demo shows the latencies the story means.
+    const firstDelivery = !this.attempts.has(id);
+    const waitSeconds = firstDelivery ? queueWaitSeconds(id) * this.clock.speed : undefined;
+    const taskSeconds = this.type.taskSeconds * this.slowdown() * (0.5 + Math.random());
     try {
-      await this.clock.sleep(this.type.taskSeconds * (0.5 + Math.random()));
+      await this.clock.sleep(taskSeconds);
       if (this.crashed || !this.running) return; // a crash leaves the entry pending
       const poison = fields.includes('poison');
+      const failed = poison || Math.random() < FAILURE_RATIO;
+      this.heartbeat.observe({ outcome: failed ? 'error' : 'ok', durationSeconds: taskSeconds, waitSeconds });
       if (!poison) {
         await this.redis.multi().xack(this.type.stream, this.type.group, id).xdel(this.type.stream, id).exec();
         return;

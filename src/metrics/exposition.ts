@@ -39,14 +39,21 @@ export function formatValue(v: number): string {
 export function render(families: readonly MetricFamily[], contentType: string): string {
   const openMetrics = contentType === OPENMETRICS_TEXT;
   const out: string[] = [];
+  const names = openMetrics ? new Set(families.map((f) => f.name)) : undefined;
   for (const f of families) {
     let familyName = f.name;
     let sampleName = f.name;
+    let type: string = openMetrics && f.type === 'untyped' ? 'unknown' : f.type;
     if (openMetrics && f.type === 'counter') {
       familyName = f.name.replace(/_total$/, '');
       sampleName = `${familyName}_total`;
+      // fleet_tasks_total next to the gauge fleet_tasks (Postgres preset): one OpenMetrics
+      // family name for both is invalid, so the counter goes out as `unknown` under its own name.
+      if (familyName !== f.name && names!.has(familyName)) {
+        familyName = f.name;
+        type = 'unknown';
+      }
     }
-    const type = openMetrics && f.type === 'untyped' ? 'unknown' : f.type;
     out.push(`# HELP ${familyName} ${openMetrics ? escapeHelpOpenMetrics(f.help) : escapeHelp(f.help)}`);
     out.push(`# TYPE ${familyName} ${type}`);
     const prefixes = f.labelNames.map((n, i) => `${i === 0 ? '' : ','}${n}="`);

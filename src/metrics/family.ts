@@ -47,6 +47,16 @@ export class Snapshot {
     return this.family(name, help, 'counter', labelNames);
   }
 
+  /** Samples are added with their own `_bucket` / `_sum` / `_count` name and the `le` as an extra label. */
+  histogram(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
+    return this.family(name, help, 'histogram', labelNames);
+  }
+
+  /** Quantile-only summaries (a `quantile` label among labelNames), e.g. from a bounded sample list. */
+  summary(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
+    return this.family(name, help, 'summary', labelNames);
+  }
+
   private family(name: string, help: string, type: MetricType, labelNames: readonly string[]): FamilyBuilder {
     let b = this.builders.get(name);
     if (!b) {

@@ -19,6 +19,8 @@ import {
   parseXinfoStream,
 } from './parse.js';
 import type { RedisConfig } from './schema.js';
+import { buildTaskMetrics } from './tasks.js';
+import { readTaskMetrics } from './tasks-read.js';
 
 /** Resolves to the value or to the Error, so one bad key never fails a whole batch. */
 function settle<T>(p: Promise<T>): Promise<T | Error> {
@@ -262,6 +264,9 @@ export class RedisCollector implements Collector {
     );
     const streams = observed.filter((s): s is ObservedStream => s !== undefined);
 
+    // Task metrics: one HGETALL per known worker type, alongside batches 2-4.
+    const taskReads = this.cfg.task_metrics.enabled ? settle(readTaskMetrics(client, [...this.seenTypes], this.cfg.task_metrics)) : undefined;
+
     // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
     // Node parses the previous one (same commands, overlapped).
     const settings: LookupSettings = { shutdownKey: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
@@ -309,6 +314,9 @@ export class RedisCollector implements Collector {
         maxConsumerSeries: this.cfg.streams.max_consumer_series,
       },
     );
-    return { families, droppedSeries: dropped };
+    const taskInput = await taskReads;
+    if (taskInput instanceof Error) throw taskInput;
+    const tasks = taskInput && buildTaskMetrics(taskInput, this.cfg.task_metrics.max_outcomes);
+    return { families: tasks ? [...families, ...tasks.families] : families, droppedSeries: dropped + (tasks?.dropped ?? 0) };
   }
 }

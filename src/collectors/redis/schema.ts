@@ -9,6 +9,22 @@ export const workerTypeSchema = z.strictObject({
   concurrency: z.number().int().positive().default(1).describe('Task slots per worker (exported as fleet_worker_concurrency).'),
 });
 
+const workerTypeTemplate = (what: string) =>
+  z.string().refine((k) => k.includes('{worker_type}'), { message: `${what} must contain {worker_type}` });
+
+export const taskMetricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Read the task-metrics hash of every known worker type (one HGETALL each per scrape).'),
+    key: workerTypeTemplate('key').default('worker:metrics:{worker_type}').describe('Hash workers flush task counts into (docs/task-metrics.md).'),
+    max_outcomes: z.number().int().positive().default(10).describe('Distinct outcomes exported per worker type; the rest count in fleet_series_dropped_total.'),
+    latency_list_key: workerTypeTemplate('latency_list_key')
+      .optional()
+      .describe('Seed-compatible: a list workers LPUSH elapsed milliseconds onto (e.g. "latency:{worker_type}"); read, never popped.'),
+    latency_list_samples: z.number().int().positive().default(1000).describe('Newest entries of latency_list_key the recent quantiles are taken over.'),
+  })
+  .prefault({})
+  .describe('Task latency, throughput and failures that workers flush into Redis (docs/task-metrics.md).');
+
 export const redisSchema = z
   .strictObject({
     url: z
@@ -81,8 +97,10 @@ export const redisSchema = z
         path: ['shutdown_key'],
       }),
     worker_types: z.array(workerTypeSchema).default([]),
+    task_metrics: taskMetricsSchema,
   })
   .refine((r) => !(r.sentinel && r.cluster), { message: 'sentinel and cluster are mutually exclusive', path: ['cluster'] });
 
 export type RedisConfig = z.infer<typeof redisSchema>;
+export type TaskMetricsConfig = z.infer<typeof taskMetricsSchema>;
 export type WorkerTypeConfig = z.infer<typeof workerTypeSchema>;
