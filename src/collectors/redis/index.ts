@@ -264,8 +264,10 @@ export class RedisCollector implements Collector {
     );
     const streams = observed.filter((s): s is ObservedStream => s !== undefined);
 
-    // Task metrics: one HGETALL per known worker type, alongside batches 2-4.
-    const taskReads = this.cfg.task_metrics.enabled ? settle(readTaskMetrics(client, [...this.seenTypes], this.cfg.task_metrics)) : undefined;
+    // Task metrics: one HGETALL per known worker type (and per type with heartbeats), alongside batches 2-4.
+    const knownTypes = this.knownTypes(streams);
+    const taskTypes = new Set([...knownTypes, ...scanned.workers.heartbeats.map((w) => w.workerType)]);
+    const taskReads = this.cfg.task_metrics.enabled ? settle(readTaskMetrics(client, [...taskTypes], this.cfg.task_metrics)) : undefined;
 
     // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
     // Node parses the previous one (same commands, overlapped).
@@ -302,7 +304,7 @@ export class RedisCollector implements Collector {
         },
         streams,
         workers,
-        knownTypes: this.knownTypes(streams),
+        knownTypes,
         discoveryAgeSeconds: {
           streams: this.streamDiscovery.ageSeconds(),
           ...(this.heartbeatDiscovery && { heartbeats: this.heartbeatDiscovery.ageSeconds() }),
