@@ -8,7 +8,7 @@
 // Only timings and endpoints differ from the shipped files:
 //   - thresholds: start-up grace, FleetWorkerTypeDown's `for:` and
 //     FleetSandboxLongLived's `for:` are shortened (everything else, including
-//     every expression, is what rules/generate.mjs makes of rules/thresholds.yml);
+//     every expression, is what the shipped generator makes of rules/thresholds.yml);
 //   - prometheus.yml: 1 s scrape/evaluation intervals, targets on 127.0.0.1 ports,
 //     the rule glob points at the generated temp rules, node/blackbox jobs dropped;
 //   - alertmanager.yml: group_wait / group_interval / repeat_interval shortened,
@@ -345,9 +345,9 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     runbookBase = thresholds.links.runbook_base_url;
     const thresholdsFile = join(tmp, 'thresholds.yml');
     writeFileSync(thresholdsFile, yaml.dump(thresholds));
-    const rulesDir = join(tmp, 'rules');
-    mkdirSync(rulesDir);
-    execFileSync(process.execPath, [join(REPO_ROOT, 'rules', 'generate.mjs'), '--thresholds', thresholdsFile, '--out', rulesDir], { stdio: 'pipe' });
+    const generated = join(tmp, 'generated');
+    execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'generate.js'), '--thresholds', thresholdsFile, '--out', generated], { stdio: 'pipe' });
+    const rulesDir = join(generated, 'rules');
     assert.ok(readdirSync(rulesDir).includes('workers.rules.yml'), 'generator wrote workers.rules.yml');
 
     // The exporter.
