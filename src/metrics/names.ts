@@ -74,6 +74,7 @@ const NAMES = [
   'fleet_daytona_sandbox_age_seconds',
   'fleet_daytona_sandbox_idle_seconds',
   'fleet_daytona_sandbox_auto_stop_seconds',
+  'fleet_daytona_estimated_cost_per_hour',
   'fleet_daytona_requests_total',
   'fleet_daytona_refresh_duration_seconds',
   'fleet_daytona_refresh_pages',

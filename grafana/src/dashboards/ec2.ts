@@ -1,5 +1,6 @@
 import { levels, q, row, stat, table, timeseries, upLevels, type DashboardSpec } from '../builder.js';
 import type { Thresholds } from '../../../rules/src/thresholds.js';
+import { metric as m } from '../../../src/metrics/names.js';
 
 /** CloudWatch GetMetricData list price: USD 0.01 per 1,000 metrics requested. */
 const USD_PER_CLOUDWATCH_METRIC = 0.01 / 1000;
@@ -16,51 +17,51 @@ export function ec2(t: Thresholds): DashboardSpec {
     variables: [],
     items: [
       row(1, 'Instances'),
-      timeseries(2, 'Instances by state', 'short', [q('sum by (state) (fleet_ec2_instances)', '{{state}}')], {
+      timeseries(2, 'Instances by state', 'short', [q(`sum by (state) (${m.fleet_ec2_instances})`, '{{state}}')], {
         description: 'EC2 instances by state (pending, running, stopping, stopped, ...).',
         stacked: true,
       }),
       table(3, 
         'Failing status checks',
         'none',
-        [q('fleet_ec2_instance_status_check_ok == 0 and on (instance_id) fleet_ec2_instance_state{state="running"}')],
+        [q(`${m.fleet_ec2_instance_status_check_ok} == 0 and on (instance_id) ${m.fleet_ec2_instance_state}{state="running"}`)],
         {
           description: 'Running instances whose system or instance status check is not ok. Empty = all checks pass.',
           w: 8,
         },
       ),
-      table(4, 'Instances', 'none', [q('fleet_ec2_instance_info')], {
+      table(4, 'Instances', 'none', [q(`${m.fleet_ec2_instance_info}`)], {
         description: 'Instance id, type, availability zone and Name tag.',
         w: 8,
       }),
-      timeseries(5, 'CPU utilization (CloudWatch)', 'percentunit', [q('fleet_ec2_cpu_utilization_ratio', '{{instance_id}}')], {
+      timeseries(5, 'CPU utilization (CloudWatch)', 'percentunit', [q(`${m.fleet_ec2_cpu_utilization_ratio}`, '{{instance_id}}')], {
         description: `CloudWatch CPUUtilization. Line: ${t.ec2.cpu_high_ratio * 100} %.`,
         w: 12,
         min: 0,
         max: 1,
         thresholds: levels(t.ec2.cpu_high_ratio),
       }),
-      timeseries(6, 'Memory utilization (CloudWatch agent)', 'percentunit', [q('fleet_ec2_memory_utilization_ratio', '{{instance_id}}')], {
+      timeseries(6, 'Memory utilization (CloudWatch agent)', 'percentunit', [q(`${m.fleet_ec2_memory_utilization_ratio}`, '{{instance_id}}')], {
         description: `mem_used_percent from the CloudWatch agent (absent without the agent). Line: ${t.ec2.memory_high_ratio * 100} %.`,
         w: 12,
         min: 0,
         max: 1,
         thresholds: levels(t.ec2.memory_high_ratio),
       }),
-      timeseries(7, 'CloudWatch datapoint age', 's', [q('fleet_cloudwatch_datapoint_age_seconds', '{{instance_id}}')], {
+      timeseries(7, 'CloudWatch datapoint age', 's', [q(`${m.fleet_cloudwatch_datapoint_age_seconds}`, '{{instance_id}}')], {
         description: `Age of the newest CloudWatch datapoint per instance. Line: ${t.ec2.cloudwatch_stale_seconds} s.`,
         thresholds: levels(t.ec2.cloudwatch_stale_seconds),
       }),
       timeseries(8, 
         'AWS API requests',
         'reqps',
-        [q('sum by (service, operation, outcome) (rate(fleet_aws_requests_total[$__rate_interval]))', '{{service}} {{operation}} {{outcome}}')],
+        [q(`sum by (service, operation, outcome) (rate(${m.fleet_aws_requests_total}[$__rate_interval]))`, '{{service}} {{operation}} {{outcome}}')],
         { description: 'EC2 and CloudWatch API calls by the exporter. They refresh in the background, so this does not grow with scrapes.' },
       ),
       timeseries(9, 
         'CloudWatch API cost',
         'currencyUSD',
-        [q(`rate(fleet_cloudwatch_metrics_requested_total[$__rate_interval]) * 86400 * ${USD_PER_CLOUDWATCH_METRIC}`, 'USD per day at this rate')],
+        [q(`rate(${m.fleet_cloudwatch_metrics_requested_total}[$__rate_interval]) * 86400 * ${USD_PER_CLOUDWATCH_METRIC}`, 'USD per day at this rate')],
         { description: 'GetMetricData metrics requested x USD 0.01 / 1,000 (list price; EC2 Describe calls are free).' },
       ),
       row(10, 'Hosts (node_exporter) and endpoints (blackbox_exporter)'),

@@ -17,6 +17,7 @@ import {
   parseXinfoStream,
 } from './parse.js';
 import type { RedisConfig } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 /** Resolves to the value or to the Error, so one bad key never fails a whole batch. */
 function settle<T>(p: Promise<T>): Promise<T | Error> {
@@ -178,7 +179,7 @@ export class RedisCollector implements Collector {
       return await this.read(client);
     } catch (err) {
       const snap = new Snapshot();
-      snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
+      snap.gauge(metric.fleet_redis_up, 'Whether Redis answered the last scrape.').set(0);
       const cause = client.status !== 'ready' && this.connectionError ? `: ${this.connectionError}` : '';
       throw new CollectError(errorMessage(err) + cause, snap.families());
     }
