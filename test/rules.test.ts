@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
+import type { RuleGroup } from '../rules/src/build.js';
 
 const ROOT = process.env.FLEET_REPO_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
 const RULES = join(ROOT, 'rules');
@@ -57,16 +58,8 @@ const CONTRACT_METRICS = new Set([
 const isExternalMetric = (m: string) =>
   m === 'up' || m === 'probe_success' || m.startsWith('process_') || m.startsWith('node_');
 
-interface Rule {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
 interface RuleFile {
-  groups: { name: string; rules: Rule[] }[];
+  groups: RuleGroup[];
 }
 interface ExpAlert {
   exp_labels?: Record<string, string>;
