@@ -34,7 +34,6 @@ export interface StreamInfo {
   entriesAdded?: number;
   lastGeneratedId?: string;
   firstEntryId?: string;
-  groupCount: number;
 }
 
 export function parseXinfoStream(reply: Reply): StreamInfo {
@@ -45,7 +44,6 @@ export function parseXinfoStream(reply: Reply): StreamInfo {
     entriesAdded: num(f.get('entries-added')),
     lastGeneratedId: str(f.get('last-generated-id')),
     firstEntryId: Array.isArray(first) ? str(first[0]) : undefined,
-    groupCount: num(f.get('groups')) ?? 0,
   };
 }
 
@@ -53,7 +51,6 @@ export interface GroupInfo {
   name: string;
   consumers: number;
   pending: number;
-  lastDeliveredId?: string;
   /** Redis ≥ 7; null when Redis cannot tell. */
   entriesRead?: number;
   /** Redis ≥ 7: entries not yet delivered; absent when Redis cannot tell. */
@@ -68,7 +65,6 @@ export function parseXinfoGroups(reply: Reply): GroupInfo[] {
       name: String(f.get('name')),
       consumers: num(f.get('consumers')) ?? 0,
       pending: num(f.get('pending')) ?? 0,
-      lastDeliveredId: str(f.get('last-delivered-id')),
       entriesRead: num(f.get('entries-read')),
       lag: num(f.get('lag')),
     };

@@ -4,9 +4,11 @@ import { ago, ident, literal } from '../sql.js';
 import { commonOptions, identifier, statusCounts } from './common.js';
 import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-operations (status TEXT, last_state_update_timestamp TIMESTAMPTZ)
-  status: PENDING | RUNNING | COMPLETED | FAILED; the timestamp moves on every state update`;
+/*
+ * Expected schema:
+ *   operations (status TEXT, last_state_update_timestamp TIMESTAMPTZ)
+ *     status: PENDING | RUNNING | COMPLETED | FAILED; the timestamp moves on every state update
+ */
 
 export const options = z.strictObject({
   table: identifier('operations'),

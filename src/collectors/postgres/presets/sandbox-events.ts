@@ -4,9 +4,11 @@ import { ago, ident } from '../sql.js';
 import { identifier } from './common.js';
 import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-sandbox_events (sandbox_id TEXT, created_at TIMESTAMPTZ NOT NULL)
-  one row per event a sandbox reported; needs the (sandbox_id, created_at) index`;
+/*
+ * Expected schema:
+ *   sandbox_events (sandbox_id TEXT, created_at TIMESTAMPTZ NOT NULL)
+ *     one row per event a sandbox reported; needs the (sandbox_id, created_at) index
+ */
 
 export const options = z.strictObject({
   table: identifier('sandbox_events'),

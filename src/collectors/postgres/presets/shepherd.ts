@@ -4,11 +4,13 @@ import { ago, ageSeconds, ident, literal, literalList } from '../sql.js';
 import { commonOptions, identifier, optionalIdentifier, statusCounts } from './common.js';
 import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-shepherd_brain (qid PRIMARY KEY, state TEXT, start_time TIMESTAMP, domain TEXT)
-  state: QUEUED | RUNNING | COMPLETED; domain: the target (ARA) of the query
-callbacks (query_id REFERENCES shepherd_brain(qid))
-  one row per outstanding callback; a row whose query is no longer QUEUED/RUNNING is orphaned`;
+/*
+ * Expected schema:
+ *   shepherd_brain (qid PRIMARY KEY, state TEXT, start_time TIMESTAMP, domain TEXT)
+ *     state: QUEUED | RUNNING | COMPLETED; domain: the target (ARA) of the query
+ *   callbacks (query_id REFERENCES shepherd_brain(qid))
+ *     one row per outstanding callback; a row whose query is no longer QUEUED/RUNNING is orphaned
+ */
 
 export const options = z.strictObject({
   queries_table: identifier('shepherd_brain'),

@@ -4,11 +4,13 @@ import { ago, ageSeconds, ident, literal } from '../sql.js';
 import { commonOptions, identifier, statusCounts } from './common.js';
 import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-tasks (status TEXT, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)
-  status: pending | assigned | running | completed | failed; updated_at: when the task entered its status
-worker_heartbeats (worker_type TEXT, last_heartbeat TIMESTAMPTZ)   -- only with heartbeats.enabled
-  one row per worker, last_heartbeat refreshed by the worker (seed 000's schema)`;
+/*
+ * Expected schema:
+ *   tasks (status TEXT, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)
+ *     status: pending | assigned | running | completed | failed; updated_at: when the task entered its status
+ *   worker_heartbeats (worker_type TEXT, last_heartbeat TIMESTAMPTZ)   -- only with heartbeats.enabled
+ *     one row per worker, last_heartbeat refreshed by the worker (seed 000's schema)
+ */
 
 const heartbeats = z
   .strictObject({
