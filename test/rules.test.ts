@@ -18,6 +18,7 @@ const TESTS = join(RULES, 'tests');
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 const GENERATE = join(ROOT, 'dist', 'scripts', 'generate.js');
 
+// prettier-ignore
 const CONTRACT_ALERTS = [
   'FleetExporterDown', 'FleetCollectorFailing', 'FleetWorkerTypeDown', 'FleetWorkersBelowMinimum',
   'FleetStreamBacklogHigh', 'FleetStreamBacklogGrowing', 'FleetPendingStuck', 'FleetStrandedMessages',
@@ -29,7 +30,8 @@ const CONTRACT_ALERTS = [
   'FleetHostMemoryHigh', 'FleetHostDiskFull', 'FleetEndpointDown',
 ];
 
-/** Metric names of the contract (shared/design.md). */
+/** Metric names of the contract (shared/design.md), packed as there. */
+// prettier-ignore
 const CONTRACT_METRICS = new Set([
   'fleet_exporter_build_info', 'fleet_collector_up', 'fleet_collector_duration_seconds',
   'fleet_collector_last_success_timestamp_seconds', 'fleet_collector_errors_total', 'fleet_series_dropped_total',
