@@ -10,6 +10,9 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
+# The generator in scripts/ compiles against the rule and dashboard sources.
+COPY rules/src ./rules/src
+COPY grafana/src ./grafana/src
 RUN npx tsc -p tsconfig.json && node dist/scripts/postbuild.js
 
 FROM node:20.18.1-bookworm-slim AS runtime

@@ -1,7 +1,9 @@
+import { metricNames } from '../src/metrics/names.js';
+
 /**
- * docs/metrics.md: every metric family the exporter exposes, taken from a live
- * exposition (the stack test runs every source), merged with what the doc
- * already lists (families that only appear in some states, e.g. a failing source).
+ * docs/metrics.md: one row per name of src/metrics/names.ts, with the type,
+ * labels and help of a live exposition (the stack test runs every source;
+ * families that only appear in some states, e.g. a failing source, keep their row).
  */
 export interface FamilyDoc {
   name: string;
@@ -12,8 +14,9 @@ export interface FamilyDoc {
 
 const HEADER = `# Metrics reference
 
-<!-- Generated from a live exposition of every source by test/stack.test.ts
-     (UPDATE_DOCS=1 npm test rewrites it); a test fails when it drifts. -->
+<!-- Generated: the families are those of src/metrics/names.ts (npm run generate);
+     type, labels and help come from a live exposition of every source in
+     test/stack.test.ts (UPDATE_DOCS=1 npm test rewrites them); tests fail when either drifts. -->
 
 Labels added by Prometheus (\`job\`, \`instance\`) are not listed; neither are
 prom-client's standard \`process_*\` and \`nodejs_*\` metrics, which are exported too.
@@ -75,4 +78,14 @@ export function renderMetricsDoc(live: Map<string, FamilyDoc>, existing: Map<str
 /** Rows that differ from (or are missing for) the live families. */
 export function driftedRows(live: Map<string, FamilyDoc>, existing: Map<string, string>): string[] {
   return [...live.values()].filter((f) => existing.get(f.name) !== row(f)).map((f) => f.name);
+}
+
+/** The doc with exactly one row per name of src/metrics/names.ts; a name without a row fails. */
+export function metricsReference(md: string): string {
+  const existing = parseMetricsDoc(md);
+  const missing = metricNames.filter((n) => !existing.has(n));
+  if (missing.length > 0) {
+    throw new Error(`docs/metrics.md has no row for ${missing.join(', ')}: run UPDATE_DOCS=1 npm test (the stack test fills rows from a live exposition)`);
+  }
+  return renderMetricsDoc(new Map(), new Map(metricNames.map((n) => [n, existing.get(n)!])));
 }

@@ -2,6 +2,7 @@ import { CollectError, type Collector } from './collectors/types.js';
 import type { Logger } from './log.js';
 import { CounterVec, Snapshot, type MetricFamily } from './metrics/family.js';
 import { errorMessage } from './redact.js';
+import { metric } from './metrics/names.js';
 
 export interface CollectorStatus {
   name: string;
@@ -28,10 +29,10 @@ export interface ScrapeResult {
   statuses: CollectorStatus[];
 }
 
-const errorsTotal = () => new CounterVec('fleet_collector_errors_total', 'Failed collections per collector.', ['collector']);
+const errorsTotal = () => new CounterVec(metric.fleet_collector_errors_total, 'Failed collections per collector.', ['collector']);
 const droppedTotal = () =>
   new CounterVec(
-    'fleet_series_dropped_total',
+    metric.fleet_series_dropped_total,
     'Entities (consumers, sandboxes, instances) whose series a configured cap left out, counted per collection or background refresh.',
     ['collector'],
   );
@@ -179,10 +180,10 @@ export class ScrapeEngine {
 
   private selfMetrics(statuses: readonly CollectorStatus[]): MetricFamily[] {
     const snap = new Snapshot();
-    const up = snap.gauge('fleet_collector_up', 'Whether the last collection of this collector succeeded (1) or failed (0).', ['collector']);
-    const duration = snap.gauge('fleet_collector_duration_seconds', 'Time the last collection took.', ['collector']);
+    const up = snap.gauge(metric.fleet_collector_up, 'Whether the last collection of this collector succeeded (1) or failed (0).', ['collector']);
+    const duration = snap.gauge(metric.fleet_collector_duration_seconds, 'Time the last collection took.', ['collector']);
     const last = snap.gauge(
-      'fleet_collector_last_success_timestamp_seconds',
+      metric.fleet_collector_last_success_timestamp_seconds,
       'Unix time of the last successful collection (for background collectors: of the last successful API refresh).',
       ['collector'],
     );

@@ -8,6 +8,7 @@ import { ProcessMetrics } from './metrics/process.js';
 import type { ScrapeEngine, ScrapeResult } from './scrape.js';
 import { renderStatusPage } from './status-page.js';
 import { VERSION } from './version.js';
+import { metric } from './metrics/names.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -22,7 +23,7 @@ export function scrapeTimeout(header: string | undefined, configured: number): n
 
 function buildInfo(): MetricFamily {
   return {
-    name: 'fleet_exporter_build_info',
+    name: metric.fleet_exporter_build_info,
     help: 'Always 1; labels carry the exporter version and the Node.js version.',
     type: 'gauge',
     labelNames: ['version', 'nodejs_version'],

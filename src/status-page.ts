@@ -1,5 +1,6 @@
 import type { MetricFamily } from './metrics/family.js';
 import type { CollectorStatus } from './scrape.js';
+import { metric } from './metrics/names.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Stream and consumer names are attacker-controlled text: everything is escaped. */
@@ -35,13 +36,13 @@ function sumBy(families: Map<string, MetricFamily>, name: string, label: string)
 /** Derives the worker table from the same families /metrics serves, so the two cannot disagree. */
 export function workerRows(list: readonly MetricFamily[]): WorkerTypeRow[] {
   const families = new Map(list.map((f) => [f.name, f]));
-  const alive = sumBy(families, 'fleet_workers_alive', 'worker_type');
-  const markers = sumBy(families, 'fleet_worker_shutdown_markers', 'worker_type');
-  const minAlive = sumBy(families, 'fleet_worker_min_alive', 'worker_type');
-  const lagByStream = sumBy(families, 'fleet_stream_group_lag', 'stream');
-  const pendingByStream = sumBy(families, 'fleet_stream_group_pending', 'stream');
+  const alive = sumBy(families, metric.fleet_workers_alive, 'worker_type');
+  const markers = sumBy(families, metric.fleet_worker_shutdown_markers, 'worker_type');
+  const minAlive = sumBy(families, metric.fleet_worker_min_alive, 'worker_type');
+  const lagByStream = sumBy(families, metric.fleet_stream_group_lag, 'stream');
+  const pendingByStream = sumBy(families, metric.fleet_stream_group_pending, 'stream');
   const streamsOf = new Map<string, string[]>();
-  const info = families.get('fleet_worker_stream_info');
+  const info = families.get(metric.fleet_worker_stream_info);
   for (const s of info?.samples ?? []) {
     const [type, stream] = s.labelValues as [string, string];
     streamsOf.set(type, [...(streamsOf.get(type) ?? []), stream]);

@@ -8,7 +8,7 @@
 // Only timings and endpoints differ from the shipped files:
 //   - thresholds: start-up grace, FleetWorkerTypeDown's `for:` and
 //     FleetSandboxLongLived's `for:` are shortened (everything else, including
-//     every expression, is what rules/generate.mjs makes of rules/thresholds.yml);
+//     every expression, is what the shipped generator makes of rules/thresholds.yml);
 //   - prometheus.yml: 1 s scrape/evaluation intervals, targets on 127.0.0.1 ports,
 //     the rule glob points at the generated temp rules, node/blackbox jobs dropped;
 //   - alertmanager.yml: group_wait / group_interval / repeat_interval shortened,
@@ -35,6 +35,9 @@ import { freePort, sleep, waitFor } from './helpers/net.js';
 import { TestRedis } from './helpers/redis.js';
 import { SmtpServer } from './helpers/smtp.js';
 import { FakeDaytona, makeSandboxes } from './fakes/daytona-server.js';
+
+/** The shipped YAML files and notification bodies, read loosely and asserted field by field. */
+type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
 const ALERTMANAGER = process.env.ALERTMANAGER ?? '/usr/bin/prometheus-alertmanager';
@@ -95,8 +98,8 @@ class Daemon {
 // ------------------------------------------------------------------ config derivation
 
 /** rules/thresholds.yml with only the timing knobs that would make the test slow shortened. */
-function testThresholds(): Record<string, any> {
-  const t = yaml.load(readFileSync(join(REPO_ROOT, 'rules', 'thresholds.yml'), 'utf8')) as Record<string, any>;
+function testThresholds(): Yaml {
+  const t = yaml.load(readFileSync(join(REPO_ROOT, 'rules', 'thresholds.yml'), 'utf8')) as Yaml;
   t.exporter.startup_grace_seconds = 3; // 300: worker alerts silent while the exporter is younger
   t.workers.down_for = '2s'; // 1m: FleetWorkerTypeDown confirmation
   t.sandboxes.long_lived_for = '1s'; // 5m: FleetSandboxLongLived confirmation
@@ -105,13 +108,13 @@ function testThresholds(): Record<string, any> {
 
 /** The shipped prometheus.yml, aimed at this test's processes, with 1 s intervals. */
 function prometheusConfig(opts: { exporterPort: number; promPort: number; amPort: number; rulesDir: string }): object {
-  const c = yaml.load(readFileSync(join(REPO_ROOT, 'prometheus', 'prometheus.yml'), 'utf8')) as Record<string, any>;
+  const c = yaml.load(readFileSync(join(REPO_ROOT, 'prometheus', 'prometheus.yml'), 'utf8')) as Yaml;
   c.global.scrape_interval = '1s';
   c.global.scrape_timeout = '1s';
   c.global.evaluation_interval = '1s';
   c.rule_files = [join(opts.rulesDir, '*.rules.yml')];
   c.alerting.alertmanagers = [{ static_configs: [{ targets: [`127.0.0.1:${opts.amPort}`] }] }];
-  const jobs = c.scrape_configs as Array<Record<string, any>>;
+  const jobs = c.scrape_configs as Array<Yaml>;
   const keep: Record<string, number> = { 'fleet-exporter': opts.exporterPort, prometheus: opts.promPort, alertmanager: opts.amPort };
   c.scrape_configs = jobs
     .filter((j) => j.job_name in keep) // node and blackbox have no targets here
@@ -130,8 +133,8 @@ function prometheusConfig(opts: { exporterPort: number; promPort: number; amPort
  * templates; endpoints → local stand-ins, secrets → temp files, route timings
  * shortened (group_wait 1s, group_interval 2s, repeat_interval 1h).
  */
-function alertmanagerConfig(opts: { captureBase: string; smtpPort: number; secretsDir: string }): Record<string, any> {
-  const c = yaml.load(readFileSync(join(REPO_ROOT, 'alertmanager', 'alertmanager.yml'), 'utf8')) as Record<string, any>;
+function alertmanagerConfig(opts: { captureBase: string; smtpPort: number; secretsDir: string }): Yaml {
+  const c = yaml.load(readFileSync(join(REPO_ROOT, 'alertmanager', 'alertmanager.yml'), 'utf8')) as Yaml;
   // Secret files as an operator writes them (`echo ... > file`: trailing newline).
   const slackFile = join(opts.secretsDir, 'slack_webhook_url');
   const pdFile = join(opts.secretsDir, 'pagerduty_routing_key');
@@ -151,7 +154,7 @@ function alertmanagerConfig(opts: { captureBase: string; smtpPort: number; secre
   delete g.smtp_auth_password;
   if (g.smtp_auth_username) g.smtp_auth_password_file = smtpFile;
 
-  for (const r of c.receivers as Array<Record<string, any>>) {
+  for (const r of c.receivers as Array<Yaml>) {
     for (const s of r.slack_configs ?? []) {
       if (s.api_url || s.api_url_file) {
         delete s.api_url;
@@ -175,7 +178,7 @@ function alertmanagerConfig(opts: { captureBase: string; smtpPort: number; secre
     }
   }
 
-  const retime = (route: Record<string, any>, root: boolean) => {
+  const retime = (route: Yaml, root: boolean) => {
     if (root || 'group_wait' in route) route.group_wait = '1s';
     if (root || 'group_interval' in route) route.group_interval = '2s';
     if (root || 'repeat_interval' in route) route.repeat_interval = '1h';
@@ -345,9 +348,9 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     runbookBase = thresholds.links.runbook_base_url;
     const thresholdsFile = join(tmp, 'thresholds.yml');
     writeFileSync(thresholdsFile, yaml.dump(thresholds));
-    const rulesDir = join(tmp, 'rules');
-    mkdirSync(rulesDir);
-    execFileSync(process.execPath, [join(REPO_ROOT, 'rules', 'generate.mjs'), '--thresholds', thresholdsFile, '--out', rulesDir], { stdio: 'pipe' });
+    const generated = join(tmp, 'generated');
+    execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'generate.js'), '--thresholds', thresholdsFile, '--out', generated], { stdio: 'pipe' });
+    const rulesDir = join(generated, 'rules');
     assert.ok(readdirSync(rulesDir).includes('workers.rules.yml'), 'generator wrote workers.rules.yml');
 
     // The exporter.
@@ -450,7 +453,7 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     const crashedAt = Date.now();
     await lookup.crash();
 
-    const isLookupDown = (b: any) => /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\blookup\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
+    const isLookupDown = (b: Yaml) => /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\blookup\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
 
     // --- Slack (#fleet-critical)
     const slack = await waitWithState(
@@ -539,7 +542,7 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     await armed('rank');
     const since = capture.requests.length;
     await rank.shutDownCleanly();
-    const isRank = (b: any) => /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\brank\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
+    const isRank = (b: Yaml) => /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\brank\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
 
     const slack = await waitWithState(
       capture.waitFor(SLACK_PATH, (b) => isRank(b) && b.attachments[0].title.startsWith('[FIRING'), NOTIFY_TIMEOUT, 'Slack scaled_down firing', since),

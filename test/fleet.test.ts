@@ -27,7 +27,7 @@ function fleet(): ObservedFleet {
         name: 'stream.lookup',
         key: 'stream.lookup',
         workerType: 'lookup',
-        info: { length: 5, entriesAdded: 50, lastGeneratedId: `${NOW - 2000}-0`, firstEntryId: `${NOW - 60_000}-0`, groupCount: 1 },
+        info: { length: 5, entriesAdded: 50, lastGeneratedId: `${NOW - 2000}-0`, firstEntryId: `${NOW - 60_000}-0` },
         groups: [
           {
             name: 'g',

@@ -1,21 +1,24 @@
-// Prometheus rules: generator up to date, promtool check/test, the alert
+// Prometheus rules: the example thresholds, promtool check/test, the alert
 // contract, the metric contract of alert expressions, runbook anchors and
 // the rule_files layout. Needs promtool (Prometheus 2.x or 3.x) on PATH or in
 // $PROMTOOL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
+import type { RuleGroup } from '../rules/src/build.js';
 
 const ROOT = process.env.FLEET_REPO_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
 const RULES = join(ROOT, 'rules');
 const TESTS = join(RULES, 'tests');
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
+const GENERATE = join(ROOT, 'dist', 'scripts', 'generate.js');
 
+// prettier-ignore
 const CONTRACT_ALERTS = [
   'FleetExporterDown', 'FleetCollectorFailing', 'FleetWorkerTypeDown', 'FleetWorkersBelowMinimum',
   'FleetStreamBacklogHigh', 'FleetStreamBacklogGrowing', 'FleetPendingStuck', 'FleetStrandedMessages',
@@ -27,7 +30,8 @@ const CONTRACT_ALERTS = [
   'FleetHostMemoryHigh', 'FleetHostDiskFull', 'FleetEndpointDown',
 ];
 
-/** Metric names of the contract (shared/design.md). */
+/** Metric names of the contract (shared/design.md), packed as there. */
+// prettier-ignore
 const CONTRACT_METRICS = new Set([
   'fleet_exporter_build_info', 'fleet_collector_up', 'fleet_collector_duration_seconds',
   'fleet_collector_last_success_timestamp_seconds', 'fleet_collector_errors_total', 'fleet_series_dropped_total',
@@ -56,16 +60,8 @@ const CONTRACT_METRICS = new Set([
 const isExternalMetric = (m: string) =>
   m === 'up' || m === 'probe_success' || m.startsWith('process_') || m.startsWith('node_');
 
-interface Rule {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
 interface RuleFile {
-  groups: { name: string; rules: Rule[] }[];
+  groups: RuleGroup[];
 }
 interface ExpAlert {
   exp_labels?: Record<string, string>;
@@ -95,33 +91,33 @@ const testFiles = () =>
 const readYaml = <T>(path: string) => load(readFileSync(path, 'utf8')) as T;
 const allRules = () => ruleFiles().flatMap((f) => readYaml<RuleFile>(f).groups.flatMap((g) => g.rules));
 
-test('generated rule files are up to date with rules/thresholds.yml', () => {
-  const r = run(process.execPath, [join(RULES, 'generate.mjs'), '--check']);
-  assert.equal(r.status, 0, `rules/*.rules.yml differ from the generator output; run \`node rules/generate.mjs\`\n${r.out}`);
-});
-
-test('the generator applies per-stream overrides and rejects bad thresholds', () => {
+test('the example thresholds give per-stream rules that promtool checks and tests (rules/tests/example)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-rules-'));
   try {
-    const thresholds = readFileSync(join(RULES, 'thresholds.yml'), 'utf8');
-    const custom = thresholds.replace(/^ {2}overrides:.*$/m, '$&\n    my.stream: { backlog_high: 50 }');
-    assert.notEqual(custom, thresholds);
-    writeFileSync(join(dir, 'thresholds.yml'), custom);
-    execFileSync(process.execPath, [join(RULES, 'generate.mjs'), '--thresholds', join(dir, 'thresholds.yml'), '--out', dir]);
-    const streams = readFileSync(join(dir, 'streams.rules.yml'), 'utf8');
-    assert.match(streams, /fleet_stream_group_lag\{job="fleet-exporter",stream=~"my\\\\.stream"\} > 50/);
-    assert.match(streams, /fleet_stream_group_lag\{job="fleet-exporter",stream!~"my\\\\.stream"\} > 1000/);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.rules.yml')).map((f) => join(dir, f));
-    const r = run(PROMTOOL, ['check', 'rules', ...files]);
+    const r = run(process.execPath, [GENERATE, '--thresholds', join(RULES, 'thresholds.example.yml'), '--out', dir]);
     assert.equal(r.status, 0, r.out);
+    const rules = join(dir, 'rules');
+    const streams = readFileSync(join(rules, 'streams.rules.yml'), 'utf8');
+    assert.match(streams, /fleet_stream_group_oldest_pending_idle_seconds\{job="fleet-exporter",stream=~"aragorn\\\\.lookup\|[^"]*"\} > 600/);
+    assert.match(streams, /fleet_stream_group_oldest_pending_idle_seconds\{job="fleet-exporter",stream!~"aragorn\\\\.lookup\|[^"]*"\} > 300/);
+    const files = readdirSync(rules).filter((f) => f.endsWith('.rules.yml')).map((f) => join(rules, f));
+    const check = run(PROMTOOL, ['check', 'rules', ...files]);
+    assert.equal(check.status, 0, check.out);
 
-    writeFileSync(join(dir, 'bad.yml'), thresholds.replace('memory_warning_ratio: 0.80', 'memory_warning_ratio: 80'));
-    const bad = run(process.execPath, [join(RULES, 'generate.mjs'), '--thresholds', join(dir, 'bad.yml'), '--out', dir]);
-    assert.notEqual(bad.status, 0);
-    assert.match(bad.out, /redis\.memory_warning_ratio is a ratio/);
+    const examples = readdirSync(join(TESTS, 'example')).filter((f) => f.endsWith('.yml'));
+    assert.ok(examples.length > 0);
+    mkdirSync(join(rules, 'tests'));
+    for (const f of examples) copyFileSync(join(TESTS, 'example', f), join(rules, 'tests', f));
+    const t = run(PROMTOOL, ['test', 'rules', ...examples], join(rules, 'tests'));
+    assert.equal(t.status, 0, t.out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the shipped defaults have no per-stream overrides', () => {
+  const streams = readFileSync(join(RULES, 'streams.rules.yml'), 'utf8');
+  assert.doesNotMatch(streams, /stream[=!]~/);
 });
 
 test('promtool check rules passes on every rule file', () => {

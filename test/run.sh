@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (npm test): checks the servers the tests start for
-# themselves, installs what is missing when it can, builds, and runs every test.
+# themselves, installs what is missing when it can, builds, lints, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,5 +40,7 @@ fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build
+# Lint (ESLint, Prettier) before the tests, so CI fails on either.
+npm run lint
 # Test files run two at a time: they start their own servers on free ports.
 exec node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 dist/test/*.test.js

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDashboards } from '../grafana/src/index.js';
+import { buildDashboards, dashboardSpecs } from '../grafana/src/index.js';
+import { loadThresholds } from '../rules/src/thresholds.js';
 import { expandVariables, panelQueries } from '../grafana/src/queries.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startStack, type Stack } from '../scripts/stack.js';
@@ -81,7 +82,7 @@ test('every dashboard query parses and runs, and the ones the demo feeds return 
   const rangeSeconds = end - startedAt;
   const skippedJobs = stack!.skipped.map((s) => s.split(':')[0]);
   const empty: string[] = [];
-  for (const q of panelQueries(buildDashboards())) {
+  for (const q of panelQueries(buildDashboards(dashboardSpecs(loadThresholds())))) {
     const expr = expandVariables(q.expr, { rangeSeconds, rateInterval: '5s' });
     const r = await prom('/api/v1/query_range', { query: expr, start: String(startedAt), end: String(end), step: '1' });
     assert.equal(r.status, 'success', `${q.dashboard} / ${q.panel}: ${r.error}\n${expr}`);

@@ -29,6 +29,8 @@ export type PanelKind = 'timeseries' | 'stat' | 'table' | 'bargauge' | 'gauge';
 
 export interface PanelSpec {
   kind: PanelKind;
+  /** Grafana panel id, unique on its dashboard and never reused: links (viewPanel) use it. */
+  id: number;
   title: string;
   description: string;
   /** Grafana unit id: s, bytes, percentunit, short, ops, currencyUSD, ... */
@@ -42,14 +44,13 @@ export interface PanelSpec {
   max?: number;
   stacked?: boolean;
   bars?: boolean;
-  /** Alerts whose dashboard_url points at this panel. */
-  alerts?: string[];
   /** Why the demo fleet cannot fill this panel (read by the end-to-end test). */
   notFilledByDemo?: string;
 }
 
 export interface RowSpec {
   kind: 'row';
+  id: number;
   title: string;
 }
 
@@ -80,12 +81,12 @@ export interface LinkTarget {
 /** A query target; `legend` is Grafana's legendFormat, e.g. "{{stream}}". */
 export const q = (expr: string, legend?: string): Target => ({ expr, legendFormat: legend });
 export const instant = (expr: string, legend?: string): Target => ({ expr, legendFormat: legend, instant: true });
-export const row = (title: string): RowSpec => ({ kind: 'row', title });
+export const row = (id: number, title: string): RowSpec => ({ kind: 'row', id, title });
 
-type PanelArgs = Omit<PanelSpec, 'kind' | 'title' | 'unit' | 'targets'>;
+type PanelArgs = Omit<PanelSpec, 'kind' | 'id' | 'title' | 'unit' | 'targets'>;
 const panel =
   (kind: PanelKind) =>
-  (title: string, unit: string, targets: Target[], args: PanelArgs): PanelSpec => ({ kind, title, unit, targets, ...args });
+  (id: number, title: string, unit: string, targets: Target[], args: PanelArgs): PanelSpec => ({ kind, id, title, unit, targets, ...args });
 export const timeseries = panel('timeseries');
 export const stat = panel('stat');
 export const table = panel('table');
@@ -170,21 +171,17 @@ function options(p: PanelSpec): object {
 /** Table panels show instant vectors as rows: one row per series, labels as columns. */
 const TABLE_TRANSFORMS = [{ id: 'merge', options: {} }, { id: 'organize', options: { excludeByName: { Time: true, __name__: true, job: true } } }];
 
-export interface PlacedPanel {
-  id: number;
-  spec: PanelSpec;
-}
-
-/** Lays items out left to right on Grafana's 24-column grid, numbering panels from 1. */
-export function layout(items: Item[]): { panels: object[]; placed: PlacedPanel[] } {
+/** Lays items out left to right on Grafana's 24-column grid, in order; ids are the items' own. */
+export function layout(items: Item[]): object[] {
   const panels: object[] = [];
-  const placed: PlacedPanel[] = [];
   let x = 0;
   let y = 0;
   let rowHeight = 0;
-  let id = 0;
+  const ids = new Set<number>();
   for (const item of items) {
-    id++;
+    const id = item.id;
+    if (ids.has(id)) throw new Error(`panel id ${id} is used twice (${item.title})`);
+    ids.add(id);
     if (item.kind === 'row') {
       y += rowHeight;
       x = 0;
@@ -213,11 +210,10 @@ export function layout(items: Item[]): { panels: object[]; placed: PlacedPanel[]
       targets: item.targets.map((t, i) => targetJson(isTable ? { ...t, instant: true } : t, i, isTable)),
       ...(isTable ? { transformations: TABLE_TRANSFORMS } : {}),
     });
-    placed.push({ id, spec: item });
     x += w;
     rowHeight = Math.max(rowHeight, h);
   }
-  return { panels, placed };
+  return panels;
 }
 
 function variableJson(v: Variable): object {
@@ -251,8 +247,8 @@ const DATASOURCE_VARIABLE = {
   options: [],
 };
 
-export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): { json: object; placed: PlacedPanel[] } {
-  const { panels, placed } = layout(spec.items);
+export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object {
+  const panels = layout(spec.items);
   const json = {
     uid: spec.uid,
     title: spec.title,
@@ -307,5 +303,5 @@ export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): { json
     templating: { list: [DATASOURCE_VARIABLE, ...spec.variables.map(variableJson)] },
     panels,
   };
-  return { json, placed };
+  return json;
 }

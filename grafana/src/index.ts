@@ -1,3 +1,6 @@
+import type { PanelRef } from '../../rules/src/build.js';
+import type { PanelLink } from '../../rules/src/index.js';
+import type { Thresholds } from '../../rules/src/thresholds.js';
 import { dashboardJson, type DashboardSpec, type PanelSpec } from './builder.js';
 import { ec2 } from './dashboards/ec2.js';
 import { exporter } from './dashboards/exporter.js';
@@ -5,10 +8,9 @@ import { overview } from './dashboards/overview.js';
 import { postgres } from './dashboards/postgres.js';
 import { sandboxes } from './dashboards/sandboxes.js';
 import { streams } from './dashboards/streams.js';
-import { loadThresholds, type Thresholds } from './thresholds.js';
 
 /** The dashboards in link order; each is written to dashboards/<uid>.json. */
-export function dashboardSpecs(t: Thresholds = loadThresholds()): DashboardSpec[] {
+export function dashboardSpecs(t: Thresholds): DashboardSpec[] {
   return [overview(t), streams(t), postgres(t), sandboxes(t), ec2(t), exporter()];
 }
 
@@ -16,46 +18,35 @@ export interface BuiltDashboard {
   file: string;
   spec: DashboardSpec;
   json: object;
-  panels: { id: number; spec: PanelSpec }[];
+  panels: PanelSpec[];
 }
 
-export interface AlertPanel {
-  dashboard_uid: string;
-  panel_id: number;
-  /** Path for an alert's dashboard_url annotation, relative to Grafana's root URL. */
-  path: string;
-}
-
-export function buildDashboards(specs = dashboardSpecs()): BuiltDashboard[] {
+export function buildDashboards(specs: DashboardSpec[]): BuiltDashboard[] {
   const all = specs.map((s) => ({ uid: s.uid, title: s.title }));
-  return specs.map((spec) => {
-    const { json, placed } = dashboardJson(
+  return specs.map((spec) => ({
+    file: `${spec.uid}.json`,
+    spec,
+    json: dashboardJson(
       spec,
       all.filter((o) => o.uid !== spec.uid),
-    );
-    return { file: `${spec.uid}.json`, spec, json, panels: placed };
-  });
+    ),
+    panels: spec.items.filter((i): i is PanelSpec => i.kind !== 'row'),
+  }));
 }
 
-/** alertname → the panel that shows its signal, for dashboard_url annotations. */
-export function alertPanels(built = buildDashboards()): Record<string, AlertPanel> {
-  const out: Record<string, AlertPanel> = {};
-  for (const d of built) {
-    for (const p of d.panels) {
-      for (const alert of p.spec.alerts ?? []) {
-        if (out[alert]) throw new Error(`${alert} is linked from two panels`);
-        out[alert] = { dashboard_uid: d.spec.uid, panel_id: p.id, path: `/d/${d.spec.uid}?viewPanel=${p.id}` };
-      }
-    }
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+/** Finds the panel an alert names (dashboard uid + panel title); unknown or ambiguous names fail generation. */
+export function panelFinder(built: BuiltDashboard[]): (ref: PanelRef) => PanelLink {
+  return ({ dashboard, title }) => {
+    const d = built.find((b) => b.spec.uid === dashboard);
+    if (!d) throw new Error(`no dashboard with uid ${dashboard}`);
+    const matches = d.panels.filter((p) => p.title === title);
+    if (matches.length !== 1) throw new Error(`${dashboard} has ${matches.length} panels titled "${title}", expected 1`);
+    const id = matches[0]!.id;
+    return { dashboard_uid: dashboard, panel_id: id, path: `/d/${dashboard}?viewPanel=${id}` };
+  };
 }
 
-/** The generated files (path relative to the repo root → content), as written and as checked. */
-export function generatedFiles(): Map<string, string> {
-  const built = buildDashboards();
-  const files = new Map<string, string>();
-  for (const d of built) files.set(`dashboards/${d.file}`, `${JSON.stringify(d.json, null, 2)}\n`);
-  files.set('grafana/src/alert-panels.json', `${JSON.stringify(alertPanels(built), null, 2)}\n`);
-  return files;
+/** dashboards/*.json (path relative to the repo root -> content). */
+export function dashboardFiles(built: BuiltDashboard[]): Map<string, string> {
+  return new Map(built.map((d) => [`dashboards/${d.file}`, `${JSON.stringify(d.json, null, 2)}\n`]));
 }

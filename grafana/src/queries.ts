@@ -13,7 +13,7 @@ export function panelQueries(built: BuiltDashboard[]): PanelQuery[] {
   const out: PanelQuery[] = [];
   for (const d of built) {
     for (const p of d.panels) {
-      for (const t of p.spec.targets) out.push({ dashboard: d.spec.uid, panel: p.spec.title, notFilledByDemo: p.spec.notFilledByDemo, expr: t.expr });
+      for (const t of p.targets) out.push({ dashboard: d.spec.uid, panel: p.title, notFilledByDemo: p.notFilledByDemo, expr: t.expr });
     }
     for (const a of d.spec.annotations ?? []) {
       // Annotations show events; an empty result only means nothing happened.

@@ -1,7 +1,7 @@
 import { listSandboxes, retryPolicy } from '../collectors/daytona/client.js';
 import { toSandbox, type Sandbox } from '../collectors/daytona/parse.js';
 import type { DaytonaConfig } from '../collectors/daytona/schema.js';
-import { globToRegExp } from '../collectors/redis/keys.js';
+import { globToRegExp } from './glob.js';
 import { fetchWithRetry, HttpError } from '../collectors/retry.js';
 import { VERSION } from '../version.js';
 import type { Action } from './action.js';

@@ -4,7 +4,7 @@
  * consumerState(), so a plan names exactly what the alerts count.
  */
 import { consumerState } from '../collectors/redis/fleet.js';
-import { globToRegExp } from '../collectors/redis/keys.js';
+import { globToRegExp } from './glob.js';
 import type { PendingEntry } from '../collectors/redis/parse.js';
 import type { Action } from './action.js';
 import type { RemediateConfig } from './schema.js';

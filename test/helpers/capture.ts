@@ -2,6 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from './net.js';
 
+/** A JSON body of one of several APIs, asserted field by field by the tests. */
+type Body = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 /** One POST the capture server received. */
 export interface CapturedRequest {
   method: string;
@@ -10,7 +13,7 @@ export interface CapturedRequest {
   /** Raw body text. */
   text: string;
   /** Parsed JSON body (undefined when the body is not JSON). */
-  json: any;
+  json: Body;
   atMs: number;
 }
 
@@ -70,7 +73,7 @@ export class CaptureServer {
    * Waits for the first request on pathPrefix whose JSON body satisfies `match`
    * (considering only requests from index `since` of `requests` on), and returns it.
    */
-  async waitFor(pathPrefix: string, match: (body: any) => boolean, timeoutMs: number, what = pathPrefix, since = 0): Promise<CapturedRequest> {
+  async waitFor(pathPrefix: string, match: (body: Body) => boolean, timeoutMs: number, what = pathPrefix, since = 0): Promise<CapturedRequest> {
     let found: CapturedRequest | undefined;
     try {
       await waitFor(() => {

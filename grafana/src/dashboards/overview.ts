@@ -1,5 +1,6 @@
 import { bargauge, instant, levels, q, row, stat, table, timeseries, upLevels, type DashboardSpec } from '../builder.js';
-import type { Thresholds } from '../thresholds.js';
+import type { Thresholds } from '../../../rules/src/thresholds.js';
+import { metric as m } from '../../../src/metrics/names.js';
 
 const WT = 'worker_type=~"$worker_type"';
 
@@ -9,7 +10,7 @@ const WT = 'worker_type=~"$worker_type"';
  * the alert always agree on why a type is down.
  */
 const STATE = `max by (worker_type) (
-    (fleet_workers_alive{${WT}} > 0) * 0 + 2
+    (${m.fleet_workers_alive}{${WT}} > 0) * 0 + 2
   or
     fleet:worker_type:down_cause{cause="scaled_down",${WT}} * 0 + 1
   or
@@ -21,19 +22,19 @@ export function overview(t: Thresholds): DashboardSpec {
     uid: 'fleet-overview',
     title: 'Fleet overview',
     description: 'Each worker type: alive, state (up / scaled down / crashed), backlog, utilization, scale events; alerts.',
-    variables: [{ name: 'worker_type', label: 'Worker type', query: 'label_values(fleet_workers_alive, worker_type)' }],
+    variables: [{ name: 'worker_type', label: 'Worker type', query: `label_values(${m.fleet_workers_alive}, worker_type)` }],
     annotations: [
       {
         name: 'Scale events',
-        expr: `idelta(fleet_workers_alive{${WT}}[2m]) != 0`,
+        expr: `idelta(${m.fleet_workers_alive}{${WT}}[2m]) != 0`,
         color: 'blue',
         titleFormat: '{{worker_type}} scaled by {{value}}',
       },
       { name: 'Firing alerts', expr: 'ALERTS{alertstate="firing"}', color: 'red', titleFormat: '{{alertname}}' },
     ],
     items: [
-      row('Worker types'),
-      stat(
+      row(1, 'Worker types'),
+      stat(2, 
         'Worker type state',
         'none',
         [
@@ -49,57 +50,56 @@ export function overview(t: Thresholds): DashboardSpec {
             { value: 1, text: 'scaled down', color: 'orange' },
             { value: 0, text: 'crashed', color: 'red' },
           ],
-          alerts: ['FleetWorkerTypeDown'],
         },
       ),
-      stat('Live workers', 'none', [q(`fleet_workers_alive{${WT}}`, '{{worker_type}}')], {
+      stat(3, 'Live workers', 'none', [q(`${m.fleet_workers_alive}{${WT}}`, '{{worker_type}}')], {
         description: 'Workers with a live heartbeat key, per worker type.',
         w: 12,
         h: 5,
         thresholds: upLevels(),
       }),
-      timeseries(
+      timeseries(4, 
         'Live workers and minimum',
         'none',
-        [q(`fleet_workers_alive{${WT}}`, '{{worker_type}} alive'), q(`fleet_worker_min_alive{${WT}}`, '{{worker_type}} minimum')],
-        { description: 'Live workers against the configured minimum (min_alive).', w: 12, min: 0, alerts: ['FleetWorkersBelowMinimum'] },
+        [q(`${m.fleet_workers_alive}{${WT}}`, '{{worker_type}} alive'), q(`${m.fleet_worker_min_alive}{${WT}}`, '{{worker_type}} minimum')],
+        { description: 'Live workers against the configured minimum (min_alive).', w: 12, min: 0 },
       ),
-      timeseries('Scale events', 'none', [q(`idelta(fleet_workers_alive{${WT}}[$__rate_interval]) != 0`, '{{worker_type}}')], {
+      timeseries(5, 'Scale events', 'none', [q(`idelta(${m.fleet_workers_alive}{${WT}}[$__rate_interval]) != 0`, '{{worker_type}}')], {
         description: 'Change in live workers between scrapes: up bars are scale-ups, down bars scale-downs or crashes.',
         w: 12,
         bars: true,
       }),
-      bargauge('Backlog by worker type', 'short', [instant(`fleet:worker_type:backlog{${WT}}`, '{{worker_type}}')], {
+      bargauge(6, 'Backlog by worker type', 'short', [instant(`fleet:worker_type:backlog{${WT}}`, '{{worker_type}}')], {
         description: 'Entries waiting (group lag) plus in flight (pending) on the streams each type consumes.',
         w: 8,
         thresholds: levels(t.streams.defaults.backlog_high),
       }),
-      timeseries('Utilization (backlog / capacity)', 'percentunit', [q(`fleet:worker_type:utilization{${WT}}`, '{{worker_type}}')], {
+      timeseries(7, 'Utilization (backlog / capacity)', 'percentunit', [q(`fleet:worker_type:utilization{${WT}}`, '{{worker_type}}')], {
         description:
           'Backlog / (live workers x concurrency). Above 100 % the workers are not keeping up and autoscaling should add some; absent while none is alive.',
         w: 16,
         min: 0,
         thresholds: levels(1),
       }),
-      timeseries('Heartbeat age (stalest live worker)', 's', [q(`fleet_worker_heartbeat_max_age_seconds{${WT}}`, '{{worker_type}}')], {
+      timeseries(8, 'Heartbeat age (stalest live worker)', 's', [q(`${m.fleet_worker_heartbeat_max_age_seconds}{${WT}}`, '{{worker_type}}')], {
         description: 'Age of the oldest live heartbeat; near the TTL means a worker stopped refreshing.',
         w: 12,
         thresholds: levels(t.workers.heartbeat_ttl_seconds),
       }),
-      timeseries('Clean shutdown markers', 'none', [q(`fleet_worker_shutdown_markers{${WT}}`, '{{worker_type}}')], {
+      timeseries(9, 'Clean shutdown markers', 'none', [q(`${m.fleet_worker_shutdown_markers}{${WT}}`, '{{worker_type}}')], {
         description: 'Workers that stopped on SIGTERM recently (the marker outlives the heartbeat).',
         w: 12,
       }),
-      row('Alerts and dependencies'),
-      table('Alerts (firing and pending)', 'none', [q('sum by (alertname, alertstate, severity, worker_type, stream) (ALERTS)')], {
+      row(10, 'Alerts and dependencies'),
+      table(11, 'Alerts (firing and pending)', 'none', [q('sum by (alertname, alertstate, severity, worker_type, stream) (ALERTS)')], {
         description: 'Prometheus alerts right now; see Alertmanager for silences and delivery.',
         w: 16,
         h: 8,
       }),
-      stat(
+      stat(12, 
         'Sources up',
         'none',
-        [q('up{job="fleet-exporter"}', 'exporter {{instance}}'), q('fleet_redis_up', 'redis'), q('fleet_postgres_up', 'postgres')],
+        [q('up{job="fleet-exporter"}', 'exporter {{instance}}'), q(`${m.fleet_redis_up}`, 'redis'), q(`${m.fleet_postgres_up}`, 'postgres')],
         { description: 'The exporter (as Prometheus sees it) and the sources it reads.', w: 8, thresholds: upLevels() },
       ),
     ],

@@ -2,8 +2,9 @@ import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { checkValue, type CheckName, type Instance } from './instances.js';
 import type { Datapoint, MetricSpec } from './queries.js';
 import { EC2_STATES } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
-export const AGE_FAMILY = 'fleet_cloudwatch_datapoint_age_seconds';
+export const AGE_FAMILY = metric.fleet_cloudwatch_datapoint_age_seconds;
 const CHECKS: CheckName[] = ['system', 'instance', 'ebs'];
 
 /**
@@ -13,20 +14,20 @@ const CHECKS: CheckName[] = ['system', 'instance', 'ebs'];
  */
 export function buildEc2Families(all: readonly Instance[], kept: readonly Instance[], regions: readonly string[]): MetricFamily[] {
   const snap = new Snapshot();
-  const counts = snap.gauge('fleet_ec2_instances', 'Discovered EC2 instances by state (refreshed in the background every refresh_seconds).', ['region', 'state']);
+  const counts = snap.gauge(metric.fleet_ec2_instances, 'Discovered EC2 instances by state (refreshed in the background every refresh_seconds).', ['region', 'state']);
   for (const region of regions) {
     for (const state of EC2_STATES) counts.set(all.filter((i) => i.region === region && i.state === state).length, region, state);
   }
-  const info = snap.gauge('fleet_ec2_instance_info', 'EC2 instance attributes (always 1); name is the Name tag.', [
+  const info = snap.gauge(metric.fleet_ec2_instance_info, 'EC2 instance attributes (always 1); name is the Name tag.', [
     'instance_id',
     'instance_type',
     'availability_zone',
     'name',
     'region',
   ]);
-  const state = snap.gauge('fleet_ec2_instance_state', 'Current EC2 state of the instance (1 for its state; no series for other states).', ['instance_id', 'state']);
+  const state = snap.gauge(metric.fleet_ec2_instance_state, 'Current EC2 state of the instance (1 for its state; no series for other states).', ['instance_id', 'state']);
   const check = snap.gauge(
-    'fleet_ec2_instance_status_check_ok',
+    metric.fleet_ec2_instance_status_check_ok,
     'EC2 status check passed (1) or impaired (0); absent while initializing, insufficient-data or not-applicable.',
     ['instance_id', 'check'],
   );

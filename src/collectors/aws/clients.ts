@@ -2,6 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CounterVec } from '../../metrics/family.js';
 import type { AwsConfig } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 export type Service = 'ec2' | 'cloudwatch';
 export type Outcome = 'success' | 'error' | 'throttled';
@@ -37,13 +38,13 @@ export function outcomeOf(err: unknown): Outcome {
  * makes (retries included) and every CloudWatch metric requested (the billed unit).
  */
 export class ApiCost {
-  readonly requests = new CounterVec('fleet_aws_requests_total', 'AWS API requests made, every attempt including retries.', [
+  readonly requests = new CounterVec(metric.fleet_aws_requests_total, 'AWS API requests made, every attempt including retries.', [
     'service',
     'operation',
     'outcome',
   ]);
   readonly metricsRequested = new CounterVec(
-    'fleet_cloudwatch_metrics_requested_total',
+    metric.fleet_cloudwatch_metrics_requested_total,
     'CloudWatch metrics requested by successful GetMetricData calls (the billed unit).',
   );
 

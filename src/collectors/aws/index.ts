@@ -11,6 +11,7 @@ import { discoverRegion } from './discovery.js';
 import { capInstances, type Instance } from './instances.js';
 import { latestDatapoints, metricSpecs, planQueries, queryWindow, type MetricSpec } from './queries.js';
 import type { AwsConfig } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 function rethrowReadable(err: unknown): never {
   throw new Error(describeAwsError(err));
@@ -148,7 +149,7 @@ export class AwsCollector implements Collector {
   /** Live values, never frozen in a refresh result: API cost and when each part last refreshed. */
   private selfFamilies(): MetricFamily[] {
     const snap = new Snapshot();
-    const last = snap.gauge('fleet_aws_refresh_success_timestamp_seconds', 'Unix time of the last successful background refresh, per service.', ['service']);
+    const last = snap.gauge(metric.fleet_aws_refresh_success_timestamp_seconds, 'Unix time of the last successful background refresh, per service.', ['service']);
     const ec2 = this.ec2.lastSuccessSeconds();
     if (ec2 !== undefined) last.set(ec2, 'ec2');
     const cw = this.cloudwatch?.lastSuccessSeconds();

@@ -1,6 +1,7 @@
 import type { MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import type { Instance } from './instances.js';
 import type { CloudWatchConfig, CloudWatchMetricConfig } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 /** GetMetricData accepts at most 500 queries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -14,7 +15,7 @@ export type MetricSpec = Required<Pick<CloudWatchMetricConfig, 'name' | 'namespa
 export function metricSpecs(cw: CloudWatchConfig): MetricSpec[] {
   const specs: MetricSpec[] = [
     {
-      name: 'fleet_ec2_cpu_utilization_ratio',
+      name: metric.fleet_ec2_cpu_utilization_ratio,
       help: 'CPUUtilization (AWS/EC2, Average) of the latest complete CloudWatch period, as a ratio 0-1.',
       namespace: 'AWS/EC2',
       metric_name: 'CPUUtilization',
@@ -25,7 +26,7 @@ export function metricSpecs(cw: CloudWatchConfig): MetricSpec[] {
   ];
   if (cw.memory) {
     specs.push({
-      name: 'fleet_ec2_memory_utilization_ratio',
+      name: metric.fleet_ec2_memory_utilization_ratio,
       help: 'mem_used_percent (CWAgent, Average) of the latest complete CloudWatch period, as a ratio 0-1.',
       namespace: 'CWAgent',
       metric_name: 'mem_used_percent',

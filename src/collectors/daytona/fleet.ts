@@ -1,6 +1,7 @@
 import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import type { Sandbox } from './parse.js';
 import type { DaytonaPricing } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 export interface FleetOptions {
   nowMs: number;
@@ -55,19 +56,19 @@ export function buildDaytonaMetrics(sandboxes: readonly Sandbox[], opts: FleetOp
     byState.set(s.state, agg);
   }
 
-  const count = snap.gauge('fleet_daytona_sandboxes', 'Daytona sandboxes by state and target (refreshed in the background).', ['state', 'target']);
+  const count = snap.gauge(metric.fleet_daytona_sandboxes, 'Daytona sandboxes by state and target (refreshed in the background).', ['state', 'target']);
   for (const { state, target, n } of byStateTarget.values()) count.set(n, state, target);
-  const cpu = snap.gauge('fleet_daytona_sandbox_cpu_cores', 'vCPUs allocated to Daytona sandboxes, by state.', ['state']);
-  const mem = snap.gauge('fleet_daytona_sandbox_memory_bytes', 'Memory allocated to Daytona sandboxes, by state.', ['state']);
-  const disk = snap.gauge('fleet_daytona_sandbox_disk_bytes', 'Disk allocated to Daytona sandboxes, by state.', ['state']);
-  const gpu = snap.gauge('fleet_daytona_sandbox_gpus', 'GPUs allocated to Daytona sandboxes, by state.', ['state']);
+  const cpu = snap.gauge(metric.fleet_daytona_sandbox_cpu_cores, 'vCPUs allocated to Daytona sandboxes, by state.', ['state']);
+  const mem = snap.gauge(metric.fleet_daytona_sandbox_memory_bytes, 'Memory allocated to Daytona sandboxes, by state.', ['state']);
+  const disk = snap.gauge(metric.fleet_daytona_sandbox_disk_bytes, 'Disk allocated to Daytona sandboxes, by state.', ['state']);
+  const gpu = snap.gauge(metric.fleet_daytona_sandbox_gpus, 'GPUs allocated to Daytona sandboxes, by state.', ['state']);
   const noAutoStop = snap.gauge(
-    'fleet_daytona_sandboxes_auto_stop_disabled',
+    metric.fleet_daytona_sandboxes_auto_stop_disabled,
     'Daytona sandboxes whose autoStopInterval is 0: they never stop on their own.',
     ['state'],
   );
   const cost = snap.gauge(
-    'fleet_daytona_estimated_cost_per_hour',
+    metric.fleet_daytona_estimated_cost_per_hour,
     'Estimated hourly cost of Daytona sandboxes by state, from the configured list prices (allocated, not used, resources).',
     ['state'],
   );
@@ -82,19 +83,19 @@ export function buildDaytonaMetrics(sandboxes: readonly Sandbox[], opts: FleetOp
 
   const mapped = Object.entries(opts.labelMap);
   const info = snap.gauge(
-    'fleet_daytona_sandbox_info',
+    metric.fleet_daytona_sandbox_info,
     'Always 1 per Daytona sandbox; labels describe it (capped by max_sandbox_series).',
     ['sandbox_id', 'name', 'state', 'target', 'desired_state', 'snapshot', 'recoverable', ...mapped.map(([, to]) => to)],
   );
-  const age = snap.gauge('fleet_daytona_sandbox_age_seconds', 'Time since the Daytona sandbox was created (createdAt).', ['sandbox_id']);
-  const idle = snap.gauge('fleet_daytona_sandbox_idle_seconds', 'Time since the last activity in the Daytona sandbox (lastActivityAt).', ['sandbox_id']);
+  const age = snap.gauge(metric.fleet_daytona_sandbox_age_seconds, 'Time since the Daytona sandbox was created (createdAt).', ['sandbox_id']);
+  const idle = snap.gauge(metric.fleet_daytona_sandbox_idle_seconds, 'Time since the last activity in the Daytona sandbox (lastActivityAt).', ['sandbox_id']);
   const autoStop = snap.gauge(
-    'fleet_daytona_sandbox_auto_stop_seconds',
+    metric.fleet_daytona_sandbox_auto_stop_seconds,
     "The sandbox's autoStopInterval in seconds (0 = never stops on its own).",
     ['sandbox_id'],
   );
   const errored = snap.gauge(
-    'fleet_daytona_sandbox_error',
+    metric.fleet_daytona_sandbox_error,
     'Always 1 for a Daytona sandbox that reports an errorReason (the text itself is not a label: unbounded).',
     ['sandbox_id', 'state'],
   );

@@ -7,6 +7,7 @@ import { CollectError, type Collector, type CollectResult } from '../types.js';
 import { listSandboxes } from './client.js';
 import { buildDaytonaMetrics } from './fleet.js';
 import type { DaytonaConfig } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 const OPERATION = 'list_sandboxes';
 
@@ -22,7 +23,7 @@ export class DaytonaCollector implements Collector {
   readonly minIntervalSeconds = 0;
   /** Every HTTP call to Daytona, retries included: API cost is this counter's rate. */
   readonly requests = new CounterVec(
-    'fleet_daytona_requests_total',
+    metric.fleet_daytona_requests_total,
     'HTTP requests made to the Daytona API, retries included, by operation and outcome.',
     ['operation', 'outcome'],
   );
@@ -108,10 +109,10 @@ export class DaytonaCollector implements Collector {
     this.pendingDropped += dropped;
 
     const snap = new Snapshot();
-    snap.gauge('fleet_daytona_refresh_duration_seconds', 'Time the last successful Daytona refresh took (all pages).').set((performance.now() - started) / 1000);
-    snap.gauge('fleet_daytona_refresh_pages', 'Pages the last successful Daytona refresh fetched.').set(list.pages);
-    snap.gauge('fleet_daytona_sandboxes_listed', 'Sandboxes in the last successful Daytona refresh (before the per-sandbox cap).').set(list.sandboxes.length);
-    snap.gauge('fleet_daytona_invalid_sandboxes', 'Sandbox list items skipped in the last refresh because they had no id.').set(list.invalid);
+    snap.gauge(metric.fleet_daytona_refresh_duration_seconds, 'Time the last successful Daytona refresh took (all pages).').set((performance.now() - started) / 1000);
+    snap.gauge(metric.fleet_daytona_refresh_pages, 'Pages the last successful Daytona refresh fetched.').set(list.pages);
+    snap.gauge(metric.fleet_daytona_sandboxes_listed, 'Sandboxes in the last successful Daytona refresh (before the per-sandbox cap).').set(list.sandboxes.length);
+    snap.gauge(metric.fleet_daytona_invalid_sandboxes, 'Sandbox list items skipped in the last refresh because they had no id.').set(list.invalid);
     return [...families, ...snap.families()];
   }
 }

@@ -24,16 +24,11 @@ const apiSandboxSchema = z.looseObject({
   disk: quantity,
   labels: z.record(z.string(), z.unknown()).nullish().catch(undefined),
   createdAt: optionalString,
-  updatedAt: optionalString,
   lastActivityAt: optionalString,
   errorReason: z.string().nullish().catch(undefined),
   recoverable: z.boolean().optional().catch(undefined),
   /** minutes; 0 = disabled */
   autoStopInterval: optionalNumber,
-  /** minutes */
-  autoArchiveInterval: optionalNumber,
-  /** minutes; negative = disabled */
-  autoDeleteInterval: optionalNumber,
 });
 
 export const GIB = 1024 ** 3;
@@ -51,13 +46,10 @@ export interface Sandbox {
   diskBytes: number;
   labels: Record<string, string>;
   createdAtMs?: number;
-  updatedAtMs?: number;
   lastActivityAtMs?: number;
   errorReason?: string;
   recoverable?: boolean;
   autoStopMinutes?: number;
-  autoArchiveMinutes?: number;
-  autoDeleteMinutes?: number;
 }
 
 export interface SandboxPage {
@@ -108,13 +100,10 @@ export function toSandbox(raw: unknown): Sandbox | undefined {
     diskBytes: s.disk * GIB,
     labels: stringLabels(s.labels),
     createdAtMs: timeMs(s.createdAt),
-    updatedAtMs: timeMs(s.updatedAt),
     lastActivityAtMs: timeMs(s.lastActivityAt),
     errorReason: s.errorReason || undefined,
     recoverable: s.recoverable,
     autoStopMinutes: s.autoStopInterval,
-    autoArchiveMinutes: s.autoArchiveInterval,
-    autoDeleteMinutes: s.autoDeleteInterval,
   };
 }
 

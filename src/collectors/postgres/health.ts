@@ -1,17 +1,18 @@
 import { Snapshot } from '../../metrics/family.js';
 import { sampleValue } from './query.js';
+import { metric } from '../../metrics/names.js';
 
 /** Metric names this collector exports itself; config metrics may not reuse them. */
 export const BUILTIN_METRICS = [
-  'fleet_postgres_up',
-  'fleet_postgres_probe_duration_seconds',
-  'fleet_postgres_connections',
-  'fleet_postgres_max_connections',
-  'fleet_postgres_database_size_bytes',
-  'fleet_postgres_oldest_transaction_age_seconds',
-  'fleet_postgres_lock_waiting_queries',
-  'fleet_sql_query_duration_seconds',
-  'fleet_sql_query_errors_total',
+  metric.fleet_postgres_up,
+  metric.fleet_postgres_probe_duration_seconds,
+  metric.fleet_postgres_connections,
+  metric.fleet_postgres_max_connections,
+  metric.fleet_postgres_database_size_bytes,
+  metric.fleet_postgres_oldest_transaction_age_seconds,
+  metric.fleet_postgres_lock_waiting_queries,
+  metric.fleet_sql_query_duration_seconds,
+  metric.fleet_sql_query_errors_total,
 ];
 
 /** pg_stat_activity's own state names: always exported, also at 0. */
@@ -42,11 +43,11 @@ export interface HealthRow {
 }
 
 export function upFamily(snap: Snapshot, up: boolean): void {
-  snap.gauge('fleet_postgres_up', 'Whether PostgreSQL answered the SELECT 1 probe of the last scrape.').set(up ? 1 : 0);
+  snap.gauge(metric.fleet_postgres_up, 'Whether PostgreSQL answered the SELECT 1 probe of the last scrape.').set(up ? 1 : 0);
 }
 
 export function probeFamily(snap: Snapshot, seconds: number): void {
-  snap.gauge('fleet_postgres_probe_duration_seconds', 'Round trip of the SELECT 1 probe.').set(seconds);
+  snap.gauge(metric.fleet_postgres_probe_duration_seconds, 'Round trip of the SELECT 1 probe.').set(seconds);
 }
 
 /** Health families from HEALTH_SQL's row (pure). */
@@ -55,16 +56,16 @@ export function healthFamilies(snap: Snapshot, row: HealthRow): void {
     const value = sampleValue(v, column);
     if (value !== undefined) snap.gauge(name, help).set(value);
   };
-  set('fleet_postgres_max_connections', 'The max_connections setting.', row.max_connections, 'max_connections');
-  set('fleet_postgres_database_size_bytes', 'Size of the monitored database on disk.', row.database_size, 'database_size');
+  set(metric.fleet_postgres_max_connections, 'The max_connections setting.', row.max_connections, 'max_connections');
+  set(metric.fleet_postgres_database_size_bytes, 'Size of the monitored database on disk.', row.database_size, 'database_size');
   set(
-    'fleet_postgres_oldest_transaction_age_seconds',
+    metric.fleet_postgres_oldest_transaction_age_seconds,
     'Age of the oldest open transaction in the monitored database, idle-in-transaction sessions included (0 when none).',
     row.oldest_xact,
     'oldest_xact',
   );
-  set('fleet_postgres_lock_waiting_queries', 'Sessions of the monitored database waiting for a lock.', row.lock_waiting, 'lock_waiting');
+  set(metric.fleet_postgres_lock_waiting_queries, 'Sessions of the monitored database waiting for a lock.', row.lock_waiting, 'lock_waiting');
   const byState = (typeof row.connections === 'string' ? JSON.parse(row.connections) : row.connections ?? {}) as Record<string, number>;
-  const conns = snap.gauge('fleet_postgres_connections', 'Client connections to the monitored database by pg_stat_activity state, all roles.', ['state']);
+  const conns = snap.gauge(metric.fleet_postgres_connections, 'Client connections to the monitored database by pg_stat_activity state, all roles.', ['state']);
   for (const state of new Set([...CONNECTION_STATES, ...Object.keys(byState)])) conns.set(Number(byState[state] ?? 0), state);
 }

@@ -8,6 +8,7 @@ import { presetQueries, type PresetName } from './presets/index.js';
 import { labelNames, samplesFromRows, specsFromConfig, type QuerySamples, type QuerySpec } from './query.js';
 import { createPool, runReadOnly, withClient } from './runner.js';
 import type { PostgresConfig } from './schema.js';
+import { metric } from '../../metrics/names.js';
 
 interface QueryState {
   spec: QuerySpec;
@@ -34,7 +35,7 @@ export class PostgresCollector implements Collector {
   private log?: Logger;
   private readonly queries: QueryState[];
   private readonly errors = new CounterVec(
-    'fleet_sql_query_errors_total',
+    metric.fleet_sql_query_errors_total,
     'Failed runs per query: SQL error, timeout, or a result that cannot be exported (non-numeric value, missing column).',
     ['query'],
   );
@@ -137,7 +138,7 @@ export class PostgresCollector implements Collector {
 
   /** Adds query results (fresh or cached) and per-query durations to snap; returns the series dropped by caps. */
   private queryFamilies(snap: Snapshot): number {
-    const duration = snap.gauge('fleet_sql_query_duration_seconds', 'Time the last run of each query took (cached queries keep their last run).', ['query']);
+    const duration = snap.gauge(metric.fleet_sql_query_duration_seconds, 'Time the last run of each query took (cached queries keep their last run).', ['query']);
     const seen = new Map<string, Set<string>>();
     let dropped = 0;
     for (const q of this.queries) {

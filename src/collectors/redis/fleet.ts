@@ -3,6 +3,7 @@ import type { ConsumerColumns, GroupInfo, PendingEntry, StreamInfo } from './par
 import { streamIdMs } from './parse.js';
 import type { WorkerTypeConfig } from './schema.js';
 import type { RedisName } from './names.js';
+import { metric } from '../../metrics/names.js';
 
 export interface ObservedGroup extends GroupInfo {
   consumerColumns: ConsumerColumns;
@@ -65,37 +66,37 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
   const snap = new Snapshot();
   const now = obs.nowMs;
 
-  snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(1);
+  snap.gauge(metric.fleet_redis_up, 'Whether Redis answered the last scrape.').set(1);
   const { usedMemoryBytes, maxmemoryBytes, connectedClients } = obs.server;
-  if (usedMemoryBytes !== undefined) snap.gauge('fleet_redis_used_memory_bytes', 'Memory Redis uses (INFO used_memory).').set(usedMemoryBytes);
+  if (usedMemoryBytes !== undefined) snap.gauge(metric.fleet_redis_used_memory_bytes, 'Memory Redis uses (INFO used_memory).').set(usedMemoryBytes);
   if (maxmemoryBytes !== undefined)
-    snap.gauge('fleet_redis_maxmemory_bytes', 'Redis maxmemory setting (0 = no limit).').set(maxmemoryBytes);
-  if (connectedClients !== undefined) snap.gauge('fleet_redis_connected_clients', 'Clients connected to Redis.').set(connectedClients);
+    snap.gauge(metric.fleet_redis_maxmemory_bytes, 'Redis maxmemory setting (0 = no limit).').set(maxmemoryBytes);
+  if (connectedClients !== undefined) snap.gauge(metric.fleet_redis_connected_clients, 'Clients connected to Redis.').set(connectedClients);
 
   const discoveryAge = snap.gauge(
-    'fleet_redis_discovery_age_seconds',
+    metric.fleet_redis_discovery_age_seconds,
     'Seconds since the discovery SCAN last completed a pass (since start until it has): how stale the set of streams or heartbeat keys may be.',
     ['discovery'],
   );
   for (const [discovery, age] of Object.entries(obs.discoveryAgeSeconds)) discoveryAge.set(age, discovery);
 
-  const length = snap.gauge('fleet_stream_length', 'Entries in the stream (XLEN).', S);
-  const added = snap.counter('fleet_stream_entries_added_total', 'Entries ever added to the stream (Redis 7 entries-added); rate() is arrival throughput.', S);
-  const oldestAge = snap.gauge('fleet_stream_oldest_entry_age_seconds', 'Age of the oldest entry still in the stream, from its ID.', S);
-  const lastAge = snap.gauge('fleet_stream_last_entry_age_seconds', 'Time since the last entry was added (last-generated-id), also after it was deleted.', S);
-  const streamInfo = snap.gauge('fleet_worker_stream_info', 'Which worker type consumes which stream (always 1); join on stream.', ['worker_type', 'stream']);
-  const read = snap.counter('fleet_stream_group_entries_read_total', 'Entries delivered to the group (Redis 7 entries-read); rate() is delivery throughput.', SG);
-  const lag = snap.gauge('fleet_stream_group_lag', 'Entries not yet delivered to the group (backlog); absent when Redis cannot tell.', SG);
-  const pending = snap.gauge('fleet_stream_group_pending', 'Entries delivered to the group but not yet acknowledged.', SG);
-  const pendingIdle = snap.gauge('fleet_stream_group_oldest_pending_idle_seconds', 'Idle time of the oldest pending entry (0 when nothing is pending).', SG);
-  const pendingDeliveries = snap.gauge('fleet_stream_group_oldest_pending_deliveries', 'Delivery count of the oldest pending entry; high values mean a poison message.', SG);
-  const consumers = snap.gauge('fleet_stream_group_consumers', 'Consumers by state: alive (live heartbeat), stranding (no heartbeat, holds pending), phantom (no heartbeat, nothing pending).', [...SG, 'state']);
-  const orphaned = snap.gauge('fleet_stream_group_orphaned_pending', 'Pending entries owned by consumers that are not alive.', SG);
+  const length = snap.gauge(metric.fleet_stream_length, 'Entries in the stream (XLEN).', S);
+  const added = snap.counter(metric.fleet_stream_entries_added_total, 'Entries ever added to the stream (Redis 7 entries-added); rate() is arrival throughput.', S);
+  const oldestAge = snap.gauge(metric.fleet_stream_oldest_entry_age_seconds, 'Age of the oldest entry still in the stream, from its ID.', S);
+  const lastAge = snap.gauge(metric.fleet_stream_last_entry_age_seconds, 'Time since the last entry was added (last-generated-id), also after it was deleted.', S);
+  const streamInfo = snap.gauge(metric.fleet_worker_stream_info, 'Which worker type consumes which stream (always 1); join on stream.', ['worker_type', 'stream']);
+  const read = snap.counter(metric.fleet_stream_group_entries_read_total, 'Entries delivered to the group (Redis 7 entries-read); rate() is delivery throughput.', SG);
+  const lag = snap.gauge(metric.fleet_stream_group_lag, 'Entries not yet delivered to the group (backlog); absent when Redis cannot tell.', SG);
+  const pending = snap.gauge(metric.fleet_stream_group_pending, 'Entries delivered to the group but not yet acknowledged.', SG);
+  const pendingIdle = snap.gauge(metric.fleet_stream_group_oldest_pending_idle_seconds, 'Idle time of the oldest pending entry (0 when nothing is pending).', SG);
+  const pendingDeliveries = snap.gauge(metric.fleet_stream_group_oldest_pending_deliveries, 'Delivery count of the oldest pending entry; high values mean a poison message.', SG);
+  const consumers = snap.gauge(metric.fleet_stream_group_consumers, 'Consumers by state: alive (live heartbeat), stranding (no heartbeat, holds pending), phantom (no heartbeat, nothing pending).', [...SG, 'state']);
+  const orphaned = snap.gauge(metric.fleet_stream_group_orphaned_pending, 'Pending entries owned by consumers that are not alive.', SG);
   const cPending = opts.perConsumer
-    ? snap.gauge('fleet_stream_consumer_pending', 'Pending entries per consumer (opt-in, capped).', [...SG, 'consumer'])
+    ? snap.gauge(metric.fleet_stream_consumer_pending, 'Pending entries per consumer (opt-in, capped).', [...SG, 'consumer'])
     : undefined;
   const cIdle = opts.perConsumer
-    ? snap.gauge('fleet_stream_consumer_idle_seconds', 'Time since the consumer last read or acked (opt-in, capped).', [...SG, 'consumer'])
+    ? snap.gauge(metric.fleet_stream_consumer_idle_seconds, 'Time since the consumer last read or acked (opt-in, capped).', [...SG, 'consumer'])
     : undefined;
 
   let consumerBudget = opts.maxConsumerSeries;
@@ -157,11 +158,11 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
   }
 
   const configured = new Map(opts.workerTypes.map((w) => [w.name, w]));
-  const alive = snap.gauge('fleet_workers_alive', 'Workers of this type with a live heartbeat key.', W);
-  const markers = snap.gauge('fleet_worker_shutdown_markers', 'Clean-shutdown markers present (workers that stopped on SIGTERM recently).', W);
-  const minAlive = snap.gauge('fleet_worker_min_alive', 'Configured minimum of live workers (default 1).', W);
-  const concurrency = snap.gauge('fleet_worker_concurrency', 'Configured task slots per worker (default 1).', W);
-  const maxAge = snap.gauge('fleet_worker_heartbeat_max_age_seconds', 'Age of the stalest live heartbeat of this type (absent when no age is known).', W);
+  const alive = snap.gauge(metric.fleet_workers_alive, 'Workers of this type with a live heartbeat key.', W);
+  const markers = snap.gauge(metric.fleet_worker_shutdown_markers, 'Clean-shutdown markers present (workers that stopped on SIGTERM recently).', W);
+  const minAlive = snap.gauge(metric.fleet_worker_min_alive, 'Configured minimum of live workers (default 1).', W);
+  const concurrency = snap.gauge(metric.fleet_worker_concurrency, 'Configured task slots per worker (default 1).', W);
+  const maxAge = snap.gauge(metric.fleet_worker_heartbeat_max_age_seconds, 'Age of the stalest live heartbeat of this type (absent when no age is known).', W);
   for (const type of [...byType.keys()].sort()) {
     const t = byType.get(type)!;
     alive.set(t.alive, type);

@@ -21,6 +21,7 @@ import {
 import type { RedisConfig } from './schema.js';
 import { buildTaskMetrics } from './tasks.js';
 import { readTaskMetrics } from './tasks-read.js';
+import { metric } from '../../metrics/names.js';
 
 /** Resolves to the value or to the Error, so one bad key never fails a whole batch. */
 function settle<T>(p: Promise<T>): Promise<T | Error> {
@@ -215,7 +216,7 @@ export class RedisCollector implements Collector {
 
   downFamilies(): MetricFamily[] {
     const snap = new Snapshot();
-    snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
+    snap.gauge(metric.fleet_redis_up, 'Whether Redis answered the last scrape.').set(0);
     return snap.families();
   }
 

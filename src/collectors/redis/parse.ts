@@ -34,7 +34,6 @@ export interface StreamInfo {
   entriesAdded?: number;
   lastGeneratedId?: string;
   firstEntryId?: string;
-  groupCount: number;
 }
 
 export function parseXinfoStream(reply: Reply): StreamInfo {
@@ -45,7 +44,6 @@ export function parseXinfoStream(reply: Reply): StreamInfo {
     entriesAdded: num(f.get('entries-added')),
     lastGeneratedId: str(f.get('last-generated-id')),
     firstEntryId: Array.isArray(first) ? str(first[0]) : undefined,
-    groupCount: num(f.get('groups')) ?? 0,
   };
 }
 
@@ -53,6 +51,7 @@ export interface GroupInfo {
   name: string;
   consumers: number;
   pending: number;
+  /** Read by remediate's trim (the oldest entry a group still needs). */
   lastDeliveredId?: string;
   /** Redis ≥ 7; null when Redis cannot tell. */
   entriesRead?: number;

@@ -6,7 +6,8 @@ import * as tasks from './tasks.js';
 
 /**
  * Presets by name: each module exports its option schema (table and column
- * names, statuses, thresholds), the schema it `expects`, and its queries.
+ * names, statuses, thresholds) and its queries; the table schema it expects is
+ * described at its top.
  */
 export const PRESETS = {
   shepherd,

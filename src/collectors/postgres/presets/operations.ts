@@ -2,10 +2,13 @@ import { z } from 'zod';
 import type { QuerySpec } from '../query.js';
 import { ago, ident, literal } from '../sql.js';
 import { commonOptions, identifier, statusCounts } from './common.js';
+import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-operations (status TEXT, last_state_update_timestamp TIMESTAMPTZ)
-  status: PENDING | RUNNING | COMPLETED | FAILED; the timestamp moves on every state update`;
+/*
+ * Expected schema:
+ *   operations (status TEXT, last_state_update_timestamp TIMESTAMPTZ)
+ *     status: PENDING | RUNNING | COMPLETED | FAILED; the timestamp moves on every state update
+ */
 
 export const options = z.strictObject({
   table: identifier('operations'),
@@ -22,7 +25,7 @@ export type OperationsOptions = z.infer<typeof options>;
 export function queries(o: OperationsOptions): QuerySpec[] {
   return [
     ...statusCounts({
-      metric: 'fleet_operations',
+      metric: metric.fleet_operations,
       help: 'Operations by status.',
       table: o.table,
       column: o.status_column,
@@ -37,7 +40,7 @@ export function queries(o: OperationsOptions): QuerySpec[] {
       minIntervalSeconds: 0,
       metrics: [
         {
-          name: 'fleet_operations_stale',
+          name: metric.fleet_operations_stale,
           help: `${o.running_status} operations whose last state update is older than ${o.stale_after_seconds}s.`,
           type: 'gauge',
           labels: [],

@@ -2,10 +2,13 @@ import { z } from 'zod';
 import type { QuerySpec } from '../query.js';
 import { ago, ident } from '../sql.js';
 import { identifier } from './common.js';
+import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-sandbox_events (sandbox_id TEXT, created_at TIMESTAMPTZ NOT NULL)
-  one row per event a sandbox reported; needs the (sandbox_id, created_at) index`;
+/*
+ * Expected schema:
+ *   sandbox_events (sandbox_id TEXT, created_at TIMESTAMPTZ NOT NULL)
+ *     one row per event a sandbox reported; needs the (sandbox_id, created_at) index
+ */
 
 export const options = z.strictObject({
   table: identifier('sandbox_events'),
@@ -44,7 +47,7 @@ WHERE at > ${ago(o.lookback_seconds)} ORDER BY at, id`,
       maxRows: o.max_sandboxes,
       metrics: [
         {
-          name: 'fleet_sandbox_last_event_age_seconds',
+          name: metric.fleet_sandbox_last_event_age_seconds,
           help: `Time since each sandbox's last event (sandboxes with an event in the last ${o.lookback_seconds}s; capped, stalest kept).`,
           type: 'gauge',
           labels: ['sandbox_id'],

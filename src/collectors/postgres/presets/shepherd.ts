@@ -2,12 +2,15 @@ import { z } from 'zod';
 import type { QuerySpec } from '../query.js';
 import { ago, ageSeconds, ident, literal, literalList } from '../sql.js';
 import { commonOptions, identifier, optionalIdentifier, statusCounts } from './common.js';
+import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-shepherd_brain (qid PRIMARY KEY, state TEXT, start_time TIMESTAMP, domain TEXT)
-  state: QUEUED | RUNNING | COMPLETED; domain: the target (ARA) of the query
-callbacks (query_id REFERENCES shepherd_brain(qid))
-  one row per outstanding callback; a row whose query is no longer QUEUED/RUNNING is orphaned`;
+/*
+ * Expected schema:
+ *   shepherd_brain (qid PRIMARY KEY, state TEXT, start_time TIMESTAMP, domain TEXT)
+ *     state: QUEUED | RUNNING | COMPLETED; domain: the target (ARA) of the query
+ *   callbacks (query_id REFERENCES shepherd_brain(qid))
+ *     one row per outstanding callback; a row whose query is no longer QUEUED/RUNNING is orphaned
+ */
 
 export const options = z.strictObject({
   queries_table: identifier('shepherd_brain'),
@@ -34,7 +37,7 @@ export function queries(o: ShepherdOptions): QuerySpec[] {
   const callbackAge = o.callback_created_column ? `c.${ident(o.callback_created_column)}` : 'a.started';
   return [
     ...statusCounts({
-      metric: 'fleet_queries',
+      metric: metric.fleet_queries,
       help: 'Queries by status.',
       table: o.queries_table,
       column: o.status_column,
@@ -46,7 +49,7 @@ export function queries(o: ShepherdOptions): QuerySpec[] {
       ids: ['fleet_queries_oldest_running_age_seconds'],
       sql: `SELECT coalesce(${ageSeconds(`min(${started})`)}, 0) AS age FROM ${q} WHERE ${status} = ${literal(o.running_status)}`,
       ...timeout,
-      metrics: [{ name: 'fleet_queries_oldest_running_age_seconds', help: `Age of the oldest ${o.running_status} query (0 when none).`, type: 'gauge', labels: [], value: 'age' }],
+      metrics: [{ name: metric.fleet_queries_oldest_running_age_seconds, help: `Age of the oldest ${o.running_status} query (0 when none).`, type: 'gauge', labels: [], value: 'age' }],
     },
     {
       // Callbacks are matched against the active queries only (a few hundred
@@ -61,16 +64,16 @@ LEFT JOIN (SELECT ${ident(o.id_column)} AS id, ${started} AS started FROM ${q} W
   ON a.id = c.${ident(o.callback_query_column)}`,
       ...timeout,
       metrics: [
-        { name: 'fleet_callbacks_pending', help: 'Callback rows outstanding, orphaned ones included.', type: 'gauge', labels: [], value: 'pending' },
+        { name: metric.fleet_callbacks_pending, help: 'Callback rows outstanding, orphaned ones included.', type: 'gauge', labels: [], value: 'pending' },
         {
-          name: 'fleet_callbacks_oldest_age_seconds',
+          name: metric.fleet_callbacks_oldest_age_seconds,
           help: 'Age of the oldest callback of an active query (0 when none; orphans are counted apart).',
           type: 'gauge',
           labels: [],
           value: 'oldest_age',
         },
         {
-          name: 'fleet_callbacks_orphaned',
+          name: metric.fleet_callbacks_orphaned,
           help: `Callback rows whose query is no longer ${o.active_statuses.join(' or ')} (completed, failed or gone: nothing will consume them).`,
           type: 'gauge',
           labels: [],
@@ -83,7 +86,7 @@ LEFT JOIN (SELECT ${ident(o.id_column)} AS id, ${started} AS started FROM ${q} W
       sql: `SELECT coalesce(${ident(o.target_column)}::text, 'unknown') AS target, count(*) AS n FROM ${q} WHERE ${started} > ${ago(o.target_window_seconds)} GROUP BY 1`,
       ...timeout,
       metrics: [
-        { name: 'fleet_queries_by_target', help: `Queries started in the last ${o.target_window_seconds}s, per target.`, type: 'gauge', labels: ['target'], value: 'n' },
+        { name: metric.fleet_queries_by_target, help: `Queries started in the last ${o.target_window_seconds}s, per target.`, type: 'gauge', labels: ['target'], value: 'n' },
       ],
     },
   ];

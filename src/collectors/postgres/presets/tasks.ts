@@ -2,12 +2,15 @@ import { z } from 'zod';
 import type { QuerySpec } from '../query.js';
 import { ago, ageSeconds, ident, literal } from '../sql.js';
 import { commonOptions, identifier, statusCounts } from './common.js';
+import { metric } from '../../../metrics/names.js';
 
-export const expects = `\
-tasks (status TEXT, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)
-  status: pending | assigned | running | completed | failed; updated_at: when the task entered its status
-worker_heartbeats (worker_type TEXT, last_heartbeat TIMESTAMPTZ)   -- only with heartbeats.enabled
-  one row per worker, last_heartbeat refreshed by the worker (seed 000's schema)`;
+/*
+ * Expected schema:
+ *   tasks (status TEXT, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)
+ *     status: pending | assigned | running | completed | failed; updated_at: when the task entered its status
+ *   worker_heartbeats (worker_type TEXT, last_heartbeat TIMESTAMPTZ)   -- only with heartbeats.enabled
+ *     one row per worker, last_heartbeat refreshed by the worker (seed 000's schema)
+ */
 
 const heartbeats = z
   .strictObject({
@@ -49,7 +52,7 @@ export function queries(o: TasksOptions): QuerySpec[] {
   const timeout = { timeoutSeconds: o.timeout_seconds, minIntervalSeconds: 0 };
   const specs: QuerySpec[] = [
     ...statusCounts({
-      metric: 'fleet_tasks',
+      metric: metric.fleet_tasks,
       help: 'Tasks by status.',
       table: o.table,
       column: o.status_column,
@@ -62,7 +65,7 @@ export function queries(o: TasksOptions): QuerySpec[] {
       sql: `SELECT coalesce(${ageSeconds(`min(${ident(o.created_column)})`)}, 0) AS age FROM ${t} WHERE ${status} = ${literal(o.pending_status)}`,
       ...timeout,
       metrics: [
-        { name: 'fleet_tasks_oldest_pending_age_seconds', help: `Age of the oldest ${o.pending_status} task (0 when none).`, type: 'gauge', labels: [], value: 'age' },
+        { name: metric.fleet_tasks_oldest_pending_age_seconds, help: `Age of the oldest ${o.pending_status} task (0 when none).`, type: 'gauge', labels: [], value: 'age' },
       ],
     },
   ];
@@ -76,7 +79,7 @@ export function queries(o: TasksOptions): QuerySpec[] {
       ...timeout,
       metrics: [
         {
-          name: 'fleet_tasks_stuck',
+          name: metric.fleet_tasks_stuck,
           help: `Tasks in a status for longer than its threshold (${stuck.map(([s, secs]) => `${s}: ${secs}s`).join(', ')}).`,
           type: 'gauge',
           labels: ['status'],
@@ -118,9 +121,9 @@ FROM ${ident(h.table)} WHERE ${last} > ${ago(h.forget_after_seconds)} GROUP BY 1
     timeoutSeconds,
     minIntervalSeconds: 0,
     metrics: [
-      { name: 'fleet_workers_alive', help: `Workers of this type with a heartbeat younger than ${h.stale_after_seconds}s (worker_heartbeats table).`, type: 'gauge', labels: W, value: 'healthy' },
+      { name: metric.fleet_workers_alive, help: `Workers of this type with a heartbeat younger than ${h.stale_after_seconds}s (worker_heartbeats table).`, type: 'gauge', labels: W, value: 'healthy' },
       {
-        name: 'fleet_worker_heartbeat_max_age_seconds',
+        name: metric.fleet_worker_heartbeat_max_age_seconds,
         help: 'Age of the stalest live heartbeat of this type (absent when none is alive).',
         type: 'gauge',
         labels: W,
