@@ -2,7 +2,7 @@
 // A larger young generation: a big fleet's scrape allocates ~100 MB of short-lived
 // reply objects, and promoting them to the old generation costs more than the memory.
 import { parseArgs } from 'node:util';
-import { createCollectors } from './collectors/index.js';
+import { configuredSources, createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
 import { createLogger } from './log.js';
@@ -89,7 +89,7 @@ function main(): void {
 
   const listen = args.listen ?? process.env.FLEET_LISTEN ?? config.listen ?? DEFAULT_LISTEN;
   const { host, port } = parseListen(listen);
-  const sources = (['redis', 'postgres', 'daytona', 'aws'] as const).filter((k) => config[k] !== undefined);
+  const sources = configuredSources(config);
 
   if (args['check-config']) {
     process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}\n`);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { awsSchema } from '../src/collectors/aws/schema.js';
 import { batches, latestDatapoints, metricSpecs, planQueries, queryWindow } from '../src/collectors/aws/queries.js';
-import { buildCloudWatchFamilies, buildEc2Families, currentCloudWatchFamilies } from '../src/collectors/aws/build.js';
-import { capInstances, describeFilters, type Instance } from '../src/collectors/aws/instances.js';
+import { buildCloudWatchFamilies, buildEc2Families, currentCloudWatchFamilies } from '../src/collectors/aws/metrics.js';
+import { capInstances, describeFilters, type Instance } from '../src/collectors/aws/parse.js';
 import type { MetricFamily } from '../src/metrics/family.js';
 
 const cfg = (extra: object = {}) => awsSchema.parse({ regions: ['us-east-1'], ...extra });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildDaytonaMetrics } from '../src/collectors/daytona/fleet.js';
+import { buildDaytonaMetrics } from '../src/collectors/daytona/metrics.js';
 import { GIB, parseSandboxPage, stateLabel, toSandbox, type Sandbox } from '../src/collectors/daytona/parse.js';
 import { daytonaSchema } from '../src/collectors/daytona/schema.js';
 import { ConfigError, parseConfig } from '../src/config/load.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { samplesFromRows, sampleValue, specsFromConfig, QueryResultError, type QuerySpec } from '../src/collectors/postgres/query.js';
+import { samplesFromRows, sampleValue, specsFromConfig, QueryResultError, type QuerySpec } from '../src/collectors/postgres/parse.js';
 import { ident, literal } from '../src/collectors/postgres/sql.js';
-import { withPassword } from '../src/collectors/postgres/runner.js';
+import { withPassword } from '../src/collectors/postgres/client.js';
 import { ConfigError, parseConfig } from '../src/config/load.js';
 
 const spec: QuerySpec = {

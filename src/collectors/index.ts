@@ -1,19 +1,44 @@
-import type { Config } from '../config/schema.js';
+import type { z } from 'zod';
 import type { Collector } from './types.js';
 import { RedisCollector } from './redis/index.js';
+import { redisSchema } from './redis/schema.js';
 import { PostgresCollector } from './postgres/index.js';
+import { postgresSchema } from './postgres/schema.js';
 import { DaytonaCollector } from './daytona/index.js';
+import { daytonaSchema } from './daytona/schema.js';
 import { AwsCollector } from './aws/index.js';
+import { awsSchema } from './aws/schema.js';
+
+/** One source: its config section's schema and how to build its collector from that section. */
+const source = <S extends z.ZodType>(schema: S, create: (config: z.infer<S>) => Collector) => ({ schema, create });
 
 /**
- * The explicit list of collectors: config key → implementation. A source
- * that is absent from the config is not started.
+ * The one registry of sources: name (config key, `collector` label, folder)
+ * → schema and collector. The config schema, the CLI and the scrape engine
+ * all read it, so a new collector is added here and nowhere else.
  */
-export function createCollectors(config: Config): Collector[] {
-  const collectors: Collector[] = [];
-  if (config.redis) collectors.push(new RedisCollector(config.redis));
-  if (config.postgres) collectors.push(new PostgresCollector(config.postgres));
-  if (config.daytona) collectors.push(new DaytonaCollector(config.daytona));
-  if (config.aws) collectors.push(new AwsCollector(config.aws));
-  return collectors;
+export const SOURCES = {
+  redis: source(redisSchema, (c) => new RedisCollector(c)),
+  postgres: source(postgresSchema, (c) => new PostgresCollector(c)),
+  daytona: source(daytonaSchema, (c) => new DaytonaCollector(c)),
+  aws: source(awsSchema, (c) => new AwsCollector(c)),
+};
+
+export type SourceName = keyof typeof SOURCES;
+export const SOURCE_NAMES = Object.keys(SOURCES) as SourceName[];
+export type SourceConfigs = { [K in SourceName]?: z.infer<(typeof SOURCES)[K]['schema']> };
+
+/** Each source's config section, optional. */
+export const sourceSchemas = Object.fromEntries(SOURCE_NAMES.map((name) => [name, SOURCES[name].schema.optional()])) as {
+  [K in SourceName]: z.ZodOptional<(typeof SOURCES)[K]['schema']>;
+};
+
+/** The sources a config names, in registry order. */
+export function configuredSources(config: SourceConfigs): SourceName[] {
+  return SOURCE_NAMES.filter((name) => config[name] !== undefined);
+}
+
+/** A collector for every source the config names; a source absent from the config is not started. */
+export function createCollectors(config: SourceConfigs): Collector[] {
+  return configuredSources(config).map((name) => (SOURCES[name].create as (c: unknown) => Collector)(config[name]));
 }

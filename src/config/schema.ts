@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { redisSchema } from '../collectors/redis/schema.js';
-import { postgresSchema } from '../collectors/postgres/schema.js';
-import { daytonaSchema } from '../collectors/daytona/schema.js';
-import { awsSchema } from '../collectors/aws/schema.js';
+import { sourceSchemas } from '../collectors/index.js';
 import { remediateSchema } from '../remediate/schema.js';
 
 /** The default port, chosen in the exporter range and documented in the README. */
@@ -13,7 +10,8 @@ export const listenSchema = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,
 
 /**
  * The whole configuration file. Every source is optional; each collector's
- * own schema lives beside it in src/collectors/<name>/schema.ts.
+ * own schema lives beside it in src/collectors/<name>/schema.ts, listed in
+ * the registry (src/collectors/index.ts).
  */
 export const configSchema = z.strictObject({
   listen: listenSchema.optional().describe(`HOST:PORT to serve on (default ${DEFAULT_LISTEN}).`),
@@ -23,10 +21,7 @@ export const configSchema = z.strictObject({
     .positive()
     .default(10)
     .describe('Upper bound for one scrape when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.'),
-  redis: redisSchema.optional(),
-  postgres: postgresSchema.optional(),
-  daytona: daytonaSchema.optional(),
-  aws: awsSchema.optional(),
+  ...sourceSchemas,
   remediate: remediateSchema.optional(),
 });
 

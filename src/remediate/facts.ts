@@ -5,8 +5,8 @@
  * Every read is bounded: XPENDING pages of batch_size, at most
  * pending_scan_limit entries per group.
  */
-import type { RedisClient } from '../collectors/redis/connection.js';
-import { masterNodes } from '../collectors/redis/connection.js';
+import type { RedisClient } from '../collectors/redis/client.js';
+import { masterNodes } from '../collectors/redis/client.js';
 import { Discovery, Pacer } from '../collectors/redis/discovery.js';
 import { lookupHeartbeats, WorkerTable } from '../collectors/redis/heartbeats.js';
 import { KeyTemplate } from '../collectors/redis/keys.js';

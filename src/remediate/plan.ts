@@ -3,7 +3,7 @@
  * list of actions. Consumers are classified by the exporter's own
  * consumerState(), so a plan names exactly what the alerts count.
  */
-import { consumerState } from '../collectors/redis/fleet.js';
+import { consumerState } from '../collectors/redis/metrics.js';
 import { globToRegExp } from './glob.js';
 import type { PendingEntry } from '../collectors/redis/parse.js';
 import type { Action } from './action.js';

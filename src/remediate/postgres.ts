@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ShepherdOptions } from '../collectors/postgres/presets/shepherd.js';
-import { withPassword } from '../collectors/postgres/runner.js';
+import { withPassword } from '../collectors/postgres/client.js';
 import type { PostgresConfig } from '../collectors/postgres/schema.js';
 import { ident } from '../collectors/postgres/sql.js';
 import type { Action } from './action.js';

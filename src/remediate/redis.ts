@@ -1,4 +1,4 @@
-import type { RedisClient } from '../collectors/redis/connection.js';
+import type { RedisClient } from '../collectors/redis/client.js';
 import type { Action } from './action.js';
 import type { Workers } from './facts.js';
 import { DEAD_LETTER, DELETE_CONSUMER, REQUEUE, TRIM } from './scripts.js';

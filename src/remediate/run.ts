@@ -1,4 +1,4 @@
-import { createRedisClient, ensureReady, type RedisClient } from '../collectors/redis/connection.js';
+import { createRedisClient, ensureReady, type RedisClient } from '../collectors/redis/client.js';
 import type { RedisConfig } from '../collectors/redis/schema.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../redact.js';

@@ -1,5 +1,5 @@
 import type { MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import type { Instance } from './instances.js';
+import type { Instance } from './parse.js';
 import type { CloudWatchConfig, CloudWatchMetricConfig } from './schema.js';
 import { metric } from '../../metrics/names.js';
 

@@ -5,7 +5,7 @@ import { BackgroundRefresher } from '../background.js';
 import { HttpError, OUTCOMES } from '../retry.js';
 import { CollectError, type Collector, type CollectResult } from '../types.js';
 import { listSandboxes } from './client.js';
-import { buildDaytonaMetrics } from './fleet.js';
+import { buildDaytonaMetrics } from './metrics.js';
 import type { DaytonaConfig } from './schema.js';
 import { metric } from '../../metrics/names.js';
 

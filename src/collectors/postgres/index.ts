@@ -3,10 +3,10 @@ import type { Logger } from '../../log.js';
 import { CounterVec, Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { errorMessage } from '../../redact.js';
 import { CollectError, type Collector, type CollectContext, type CollectResult } from '../types.js';
-import { HEALTH_SQL, healthFamilies, probeFamily, upFamily, type HealthRow } from './health.js';
+import { HEALTH_SQL, healthFamilies, probeFamily, upFamily, type HealthRow } from './metrics.js';
 import { presetQueries, type PresetName } from './presets/index.js';
-import { labelNames, samplesFromRows, specsFromConfig, type QuerySamples, type QuerySpec } from './query.js';
-import { createPool, runReadOnly, withClient } from './runner.js';
+import { labelNames, samplesFromRows, specsFromConfig, type QuerySamples, type QuerySpec } from './parse.js';
+import { createPool, runReadOnly, withClient } from './client.js';
 import type { PostgresConfig } from './schema.js';
 import { metric } from '../../metrics/names.js';
 

@@ -4,8 +4,8 @@ import * as sandboxEvents from './presets/sandbox-events.js';
 import * as shepherd from './presets/shepherd.js';
 import * as tasks from './presets/tasks.js';
 import { PRESET_NAMES, presetQueries } from './presets/index.js';
-import { labelNames, specsFromConfig, type MetricSpec } from './query.js';
-import { BUILTIN_METRICS } from './health.js';
+import { labelNames, specsFromConfig, type MetricSpec } from './parse.js';
+import { BUILTIN_METRICS } from './metrics.js';
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 

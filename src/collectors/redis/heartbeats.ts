@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from './client.js';
 import type { KeyTemplate } from './keys.js';
 import { heartbeatTimeMs } from './parse.js';
 import { RawNames, rawName, type RedisName } from './names.js';

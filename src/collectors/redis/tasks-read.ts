@@ -1,4 +1,4 @@
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from './client.js';
 import type { TaskMetricsConfig } from './schema.js';
 import type { TaskMetricsInput } from './tasks.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QuerySpec } from '../query.js';
+import type { QuerySpec } from '../parse.js';
 import { ident, literal, literalList } from '../sql.js';
 
 /** An SQL identifier from the config: a name, or schema.name. */

@@ -1,4 +1,4 @@
-import type { QuerySpec } from '../query.js';
+import type { QuerySpec } from '../parse.js';
 import * as operations from './operations.js';
 import * as sandboxEvents from './sandbox-events.js';
 import * as shepherd from './shepherd.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QuerySpec } from '../query.js';
+import type { QuerySpec } from '../parse.js';
 import { ago, ident, literal } from '../sql.js';
 import { commonOptions, identifier, statusCounts } from './common.js';
 import { metric } from '../../../metrics/names.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QuerySpec } from '../query.js';
+import type { QuerySpec } from '../parse.js';
 import { ago, ident } from '../sql.js';
 import { identifier } from './common.js';
 import { metric } from '../../../metrics/names.js';

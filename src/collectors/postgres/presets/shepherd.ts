@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QuerySpec } from '../query.js';
+import type { QuerySpec } from '../parse.js';
 import { ago, ageSeconds, ident, literal, literalList } from '../sql.js';
 import { commonOptions, identifier, optionalIdentifier, statusCounts } from './common.js';
 import { metric } from '../../../metrics/names.js';

@@ -1,5 +1,5 @@
 import { Snapshot, type MetricFamily } from '../../metrics/family.js';
-import { checkValue, type CheckName, type Instance } from './instances.js';
+import { checkValue, type CheckName, type Instance } from './parse.js';
 import type { Datapoint, MetricSpec } from './queries.js';
 import { EC2_STATES } from './schema.js';
 import { metric } from '../../metrics/names.js';

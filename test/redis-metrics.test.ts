@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildFleetMetrics, consumerState, type ObservedFleet } from '../src/collectors/redis/fleet.js';
+import { buildFleetMetrics, consumerState, type ObservedFleet } from '../src/collectors/redis/metrics.js';
 import { WorkerTable } from '../src/collectors/redis/heartbeats.js';
 import { KeyTemplate } from '../src/collectors/redis/keys.js';
 import type { MetricFamily } from '../src/metrics/family.js';

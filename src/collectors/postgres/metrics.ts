@@ -1,5 +1,5 @@
 import { Snapshot } from '../../metrics/family.js';
-import { sampleValue } from './query.js';
+import { sampleValue } from './parse.js';
 import { metric } from '../../metrics/names.js';
 
 /** Metric names this collector exports itself; config metrics may not reuse them. */
