@@ -91,7 +91,7 @@ function registerSecrets(value: unknown, key = ''): void {
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) registerSecrets(v, k);
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
+export function describeIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`);
   }
