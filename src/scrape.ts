@@ -19,6 +19,8 @@ interface CollectorState {
   /** A collection that outlived its timeout is not started again until it settles. */
   running?: Promise<unknown>;
   everRan: boolean;
+  /** Gave a definite answer at least once: data, or a failure other than running out of time. */
+  answered: boolean;
 }
 
 export interface ScrapeResult {
@@ -46,6 +48,7 @@ export class ScrapeEngine {
   private inFlight?: Promise<ScrapeResult>;
   private readonly errors = errorsTotal();
   private readonly dropped = droppedTotal();
+  private isReady = false;
   /** Number of collections actually run (not served from single-flight); used by tests. */
   collections = 0;
 
@@ -59,6 +62,7 @@ export class ScrapeEngine {
       status: { name: collector.name, up: false, durationSeconds: 0 },
       cachedAt: 0,
       everRan: false,
+      answered: false,
     }));
     for (const s of this.states) {
       this.errors.touch([s.collector.name]);
@@ -72,6 +76,21 @@ export class ScrapeEngine {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.states.map((s) => s.collector.close()));
+  }
+
+  /**
+   * Collectors still waiting for their first definite answer (a background
+   * collector: its first refresh, success or failure). A timeout is not an
+   * answer: a source that hangs at start keeps the exporter not ready.
+   */
+  pendingCollectors(): string[] {
+    return this.states.filter((s) => !(s.collector.answered?.() ?? s.answered)).map((s) => s.collector.name);
+  }
+
+  /** Ready once every collector has answered; it stays ready (later failures show as fleet_collector_up 0). */
+  ready(): boolean {
+    this.isReady ||= this.pendingCollectors().length === 0;
+    return this.isReady;
   }
 
   /** @param timeoutSeconds the scrape's own budget (Prometheus's header, minus a margin). */
@@ -103,6 +122,8 @@ export class ScrapeEngine {
     const started = performance.now();
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const busy = state.running !== undefined;
     try {
       if (state.running) throw new Error('previous collection is still running');
       const log = this.log.child({ collector: collector.name });
@@ -114,6 +135,7 @@ export class ScrapeEngine {
       );
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
+          timedOut = true;
           controller.abort();
           reject(new TimeoutError(`timed out after ${timeout}s`));
         }, timeout * 1000);
@@ -122,10 +144,12 @@ export class ScrapeEngine {
       state.cached = result.families;
       state.cachedAt = now;
       if (result.droppedSeries) this.dropped.inc([collector.name], result.droppedSeries);
+      state.answered = true;
       this.setUp(state, true);
       state.status.lastSuccessSeconds = collector.lastSuccessSeconds?.() ?? Date.now() / 1000;
     } catch (err) {
       this.errors.inc([collector.name]);
+      if (!timedOut && !busy && !(err instanceof CollectError && err.timedOut)) state.answered = true;
       // A collector may still have something to show (fleet_redis_up 0, or a
       // background collector's last good result); otherwise nothing is current.
       state.cached = err instanceof CollectError ? err.families : undefined;

@@ -59,8 +59,15 @@ export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeo
     res.type('text/plain').send('ok\n');
   });
 
+  // Ready once every source has answered once; /healthz stays a liveness check.
   app.get('/readyz', (_req, res) => {
-    res.type('text/plain').send('ready\n');
+    if (engine.ready()) {
+      res.type('text/plain').send('ready\n');
+      return;
+    }
+    // Probes drive the first collections, so an exporter nobody scrapes yet still becomes ready.
+    engine.scrape().catch((err: unknown) => opts.log.error({ err }, 'collection failed'));
+    res.status(503).type('text/plain').send(`not ready: waiting for the first answer of ${engine.pendingCollectors().join(', ')}\n`);
   });
 
   app.get('/', async (req, res) => {

@@ -32,6 +32,11 @@ export interface Collector {
    * fetched successfully, in unix seconds. Scrape-time collectors omit it.
    */
   lastSuccessSeconds?(): number | undefined;
+  /**
+   * For collectors that refresh in the background: whether the first refresh
+   * has finished, successfully or not (readiness). Scrape-time collectors omit it.
+   */
+  answered?(): boolean;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,8 @@ export class CollectError extends Error {
   constructor(
     message: string,
     readonly families: MetricFamily[],
+    /** The source did not answer in time: no definite answer yet, so the exporter is not ready on it. */
+    readonly timedOut = false,
   ) {
     super(message);
   }

@@ -60,6 +60,10 @@ export class DaytonaCollector implements Collector {
     return this.refresher.lastSuccessSeconds();
   }
 
+  answered(): boolean {
+    return this.refresher.settled();
+  }
+
   async collect(): Promise<CollectResult> {
     // The request counter is shown in every case: a failing API still costs calls.
     try {

@@ -85,6 +85,8 @@ export class RedisCollector implements Collector {
   private readonly seenTypes = new Set<string>();
   /** Why the connection is down, for the status page (ioredis retries in the background). */
   private connectionError?: string;
+  /** The connection failed because Redis did not answer in time (it may be frozen or overloaded). */
+  private connectionTimedOut = false;
   /** Explicit streams that are not streams: warned about once, not on every scrape. */
   private readonly warnedKeys = new Set<string>();
 
@@ -105,10 +107,12 @@ export class RedisCollector implements Collector {
       const msg = errorMessage(err);
       if (msg !== this.connectionError) log.warn({ error: msg }, 'redis connection error');
       this.connectionError = msg;
+      this.connectionTimedOut = err.message === 'Command timed out' || (err as NodeJS.ErrnoException).code === 'ETIMEDOUT';
     });
     client.on('ready', () => {
       if (this.connectionError) log.info('redis connection restored');
       this.connectionError = undefined;
+      this.connectionTimedOut = false;
     });
     client.connect().catch(() => undefined);
     this.streamDiscovery = new Periodic(this.cfg.streams.discovery_interval_seconds, () => this.discoverStreams());
@@ -180,7 +184,7 @@ export class RedisCollector implements Collector {
       const snap = new Snapshot();
       snap.gauge('fleet_redis_up', 'Whether Redis answered the last scrape.').set(0);
       const cause = client.status !== 'ready' && this.connectionError ? `: ${this.connectionError}` : '';
-      throw new CollectError(errorMessage(err) + cause, snap.families());
+      throw new CollectError(errorMessage(err) + cause, snap.families(), client.status !== 'ready' && this.connectionTimedOut);
     }
   }
 
