@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { freePort, sleep } from '../test/helpers/net.js';
+import { freePort, sleep } from './net.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -7,7 +7,7 @@ import { negotiate, render } from './metrics/exposition.js';
 import { ProcessMetrics } from './metrics/process.js';
 import type { ScrapeEngine } from './scrape.js';
 import { renderStatusPage } from './status-page.js';
-import { VERSION } from './version.js';
+import { REVISION, VERSION } from './version.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -23,10 +23,10 @@ export function scrapeTimeout(header: string | undefined, configured: number): n
 function buildInfo(): MetricFamily {
   return {
     name: 'fleet_exporter_build_info',
-    help: 'Always 1; labels carry the exporter version and the Node.js version.',
+    help: 'Always 1; labels carry the exporter version, the git commit it was built from and the Node.js version.',
     type: 'gauge',
-    labelNames: ['version', 'nodejs_version'],
-    samples: [{ labelValues: [VERSION, process.version], value: 1 }],
+    labelNames: ['version', 'revision', 'nodejs_version'],
+    samples: [{ labelValues: [VERSION, REVISION, process.version], value: 1 }],
   };
 }
 
