@@ -45,7 +45,7 @@ interface Reply {
   headers: Record<string, string | string[] | undefined>;
 }
 
-function get(port: number, path: string, opts: { auth?: string; client?: 'client' | 'rogue' } = {}): Promise<Reply> {
+function get(port: number, path: string, opts: { auth?: string; client?: 'client' | 'rogue'; maxVersion?: 'TLSv1.2' } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -56,6 +56,7 @@ function get(port: number, path: string, opts: { auth?: string; client?: 'client
         auth: opts.auth,
         cert: opts.client && readFileSync(file(`${opts.client}.crt`)),
         key: opts.client && readFileSync(file(`${opts.client}.key`)),
+        maxVersion: opts.maxVersion,
         agent: false,
       },
       (res) => {
@@ -230,6 +231,33 @@ describe('client_allowed_sans', () => {
       await allowed.stop();
       await other.stop();
     }
+  });
+});
+
+describe('min_version, cipher_suites, curve_preferences and rate_limit', () => {
+  let exporter: Exporter;
+  before(async () => {
+    exporter = await Exporter.start({
+      tls_server_config: {
+        cert_file: file('server.crt'),
+        key_file: file('server.key'),
+        min_version: 'TLS13',
+        cipher_suites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+        curve_preferences: ['X25519', 'CurveP256'],
+      },
+      rate_limit: { interval: '1h', burst: 2 },
+    });
+  });
+  after(() => exporter.stop());
+
+  test('a TLS 1.2 client is refused when min_version is TLS13', async () => {
+    await assert.rejects(get(exporter.port, '/healthz', { maxVersion: 'TLSv1.2' }));
+  });
+
+  test('requests beyond the burst get 429 until the interval refills the bucket', async () => {
+    assert.equal((await get(exporter.port, '/healthz')).status, 200);
+    assert.equal((await get(exporter.port, '/healthz')).status, 200);
+    assert.equal((await get(exporter.port, '/metrics')).status, 429);
   });
 });
 

@@ -10,8 +10,6 @@ import { registerSecret } from '../redact.js';
 import { BasicAuth } from './auth.js';
 import { CIPHER_SUITES, CURVES, parseDurationMs, TLS_VERSIONS, webConfigSchema, type ClientAuthType, type TlsServerConfig } from './schema.js';
 
-export { webConfigSchema, type WebConfig } from './schema.js';
-
 /** What --web.config.file asks of the HTTP server, with every file already read. */
 export interface WebSettings {
   tls?: { options: ServerOptions; clientAuth: ClientAuthType; allowedSans?: string[] };
