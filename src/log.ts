@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import pino from 'pino';
 import { redact } from './redact.js';
 
@@ -31,8 +30,14 @@ export function createLogger(level: string = 'info', format: LogFormat = 'json')
         },
       },
     },
-    format === 'logfmt' ? { write: (line: string) => void writeSync(2, toLogfmt(JSON.parse(line)) + '\n') } : pino.destination(2),
+    format === 'logfmt' ? logfmtDestination() : pino.destination(2),
   );
+}
+
+/** pino's stderr destination (it copes with a full pipe), fed logfmt instead of JSON. */
+function logfmtDestination(): { write(line: string): void } {
+  const stderr = pino.destination(2);
+  return { write: (line) => void stderr.write(toLogfmt(JSON.parse(line) as Record<string, unknown>) + '\n') };
 }
 
 /**
