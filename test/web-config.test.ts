@@ -5,8 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -35,6 +36,7 @@ function makeCertificates(): void {
   ca('ca');
   ca('rogue-ca');
   signed('server', 'ca', 'IP:127.0.0.1,DNS:localhost');
+  signed('renewed', 'ca', 'IP:127.0.0.1,DNS:localhost');
   signed('client', 'ca', 'DNS:prometheus.example');
   signed('rogue', 'rogue-ca', 'DNS:prometheus.example');
 }
@@ -43,6 +45,8 @@ interface Reply {
   status: number;
   body: string;
   headers: Record<string, string | string[] | undefined>;
+  /** SHA-256 fingerprint of the certificate the server presented. */
+  fingerprint: string;
 }
 
 function get(port: number, path: string, opts: { auth?: string; client?: 'client' | 'rogue'; maxVersion?: 'TLSv1.2' } = {}): Promise<Reply> {
@@ -63,7 +67,8 @@ function get(port: number, path: string, opts: { auth?: string; client?: 'client
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+        const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers, fingerprint }));
         res.on('error', reject);
       },
     );
@@ -258,6 +263,25 @@ describe('min_version, cipher_suites, curve_preferences and rate_limit', () => {
     assert.equal((await get(exporter.port, '/healthz')).status, 200);
     assert.equal((await get(exporter.port, '/healthz')).status, 200);
     assert.equal((await get(exporter.port, '/metrics')).status, 429);
+  });
+});
+
+describe('certificate rotation', () => {
+  test('a certificate and key replaced on disk are served to new connections without a restart', { timeout: 30_000 }, async () => {
+    copyFileSync(file('server.crt'), file('rotating.crt'));
+    copyFileSync(file('server.key'), file('rotating.key'));
+    const exporter = await Exporter.start({ tls_server_config: { cert_file: file('rotating.crt'), key_file: file('rotating.key') } });
+    try {
+      const before = (await get(exporter.port, '/healthz')).fingerprint;
+      copyFileSync(file('renewed.crt'), file('rotating.crt'));
+      copyFileSync(file('renewed.key'), file('rotating.key'));
+      const renewed = execFileSync('openssl', ['x509', '-in', file('renewed.crt'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
+      assert.notEqual(before, renewed);
+      await waitFor(async () => (await get(exporter.port, '/healthz')).fingerprint === renewed, 15_000, 200);
+      assert.match(exporter.logs, /TLS certificate files reloaded/);
+    } finally {
+      await exporter.stop();
+    }
   });
 });
 

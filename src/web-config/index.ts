@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { dirname, resolve } from 'node:path';
@@ -12,7 +12,13 @@ import { CIPHER_SUITES, CURVES, parseDurationMs, TLS_VERSIONS, webConfigSchema, 
 
 /** What --web.config.file asks of the HTTP server, with every file already read. */
 export interface WebSettings {
-  tls?: { options: ServerOptions; clientAuth: ClientAuthType; allowedSans?: string[] };
+  tls?: {
+    options: ServerOptions;
+    clientAuth: ClientAuthType;
+    allowedSans?: string[];
+    /** Files behind cert, key and ca (absolute), watched so a rotated certificate is served without a restart. */
+    files: { cert?: string; key?: string; ca?: string };
+  };
   users: Map<string, string>;
   headers: [string, string][];
   rateLimit?: { intervalMs: number; burst: number };
@@ -66,9 +72,11 @@ function tlsSettings(c: TlsServerConfig, dir: string, problems: string[]): WebSe
   if (cert === undefined || key === undefined) return undefined;
   registerSecret(key);
   const requestCert = c.client_auth_type !== 'NoClientCert';
+  const abs = (f: string | undefined) => f && resolve(dir, f);
   return {
     clientAuth: c.client_auth_type,
     allowedSans: c.client_allowed_sans,
+    files: { cert: abs(c.cert_file), key: abs(c.key_file), ca: abs(c.client_ca_file) },
     options: {
       cert,
       key,
@@ -152,5 +160,28 @@ export function createWebServer(handler: RequestListener, web: WebSettings | und
     if (!acceptsClient(socket, tls)) socket.destroy();
   });
   server.on('tlsClientError', (err) => log.debug({ error: err.message }, 'TLS handshake failed'));
+  watchCertificates(server, tls, log);
   return server;
+}
+
+/** How often certificate files are checked for a change (a stat each; cert-manager and Kubernetes secrets rotate them). */
+const CERT_POLL_MS = 2000;
+
+/** New connections get the rotated certificate, key or client CA; a half-written pair keeps the previous one. */
+function watchCertificates(server: ReturnType<typeof createHttpsServer>, tls: NonNullable<WebSettings['tls']>, log: Logger): void {
+  const files = Object.values(tls.files).filter((f): f is string => f !== undefined);
+  const reload = () => {
+    try {
+      const read = <T>(f: string | undefined, current: T): T | string => (f ? readFileSync(f, 'utf8') : current);
+      const next = { ...tls.options, cert: read(tls.files.cert, tls.options.cert), key: read(tls.files.key, tls.options.key), ca: read(tls.files.ca, tls.options.ca) };
+      server.setSecureContext(next);
+      if (typeof next.key === 'string') registerSecret(next.key);
+      tls.options = next;
+      log.info('TLS certificate files reloaded');
+    } catch (err) {
+      log.warn({ error: (err as Error).message }, 'cannot reload TLS certificate files; serving the previous ones');
+    }
+  };
+  for (const f of files) watchFile(f, { interval: CERT_POLL_MS, persistent: false }, reload);
+  server.on('close', () => files.forEach((f) => unwatchFile(f, reload)));
 }
