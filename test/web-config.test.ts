@@ -224,6 +224,31 @@ describe('client_auth_type RequireAndVerifyClientCert', () => {
   });
 });
 
+describe('the client_auth_types short of verification', () => {
+  test('VerifyClientCertIfGiven lets a client without a certificate in, but not one with an unverifiable certificate', async () => {
+    const e = await Exporter.start({
+      tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'VerifyClientCertIfGiven', client_ca_file: file('ca.crt') },
+    });
+    try {
+      assert.equal((await get(e.port, '/metrics')).status, 200);
+      assert.equal((await get(e.port, '/metrics', { client: 'client' })).status, 200);
+      await assert.rejects(get(e.port, '/metrics', { client: 'rogue' }));
+    } finally {
+      await e.stop();
+    }
+  });
+
+  test('RequireAnyClientCert wants some certificate, verified or not', async () => {
+    const e = await Exporter.start({ tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'RequireAnyClientCert' } });
+    try {
+      await assert.rejects(get(e.port, '/metrics'));
+      assert.equal((await get(e.port, '/metrics', { client: 'rogue' })).status, 200);
+    } finally {
+      await e.stop();
+    }
+  });
+});
+
 describe('client_allowed_sans', () => {
   test('only a client whose SAN is listed gets in', async () => {
     const tls = { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: file('ca.crt') };
