@@ -1,4 +1,5 @@
 import { metricNames } from '../src/metrics/names.js';
+import { REQUEST_OUTCOME_MEANINGS } from '../src/collectors/outcome.js';
 
 /**
  * docs/metrics.md: one row per name of src/metrics/names.ts, with the type,
@@ -54,6 +55,19 @@ export function familiesFromExposition(text: string): Map<string, FamilyDoc> {
   return out;
 }
 
+const FOOTER = `
+## Request outcomes
+
+\`fleet_aws_requests_total\` and \`fleet_daytona_requests_total\` count every API
+attempt, retries included, with one \`outcome\` vocabulary:
+
+| outcome | meaning |
+|---|---|
+${Object.entries(REQUEST_OUTCOME_MEANINGS)
+  .map(([o, meaning]) => `| \`${o}\` | ${meaning} |`)
+  .join('\n')}
+`;
+
 function row(f: FamilyDoc): string {
   const labels = f.labels.map((l) => `\`${l}\``).join(', ');
   return `| \`${f.name}\` | ${f.type} | ${labels} | ${f.help.replace(/\|/g, '\\|')} |`;
@@ -62,6 +76,7 @@ function row(f: FamilyDoc): string {
 export function parseMetricsDoc(md: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of md.split('\n')) {
+    if (line.startsWith('## ')) break; // the metric table ends where the sections below it start
     const m = /^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \|/.exec(line);
     if (m) out.set(m[1]!, line);
   }
@@ -72,7 +87,7 @@ export function parseMetricsDoc(md: string): Map<string, string> {
 export function renderMetricsDoc(live: Map<string, FamilyDoc>, existing: Map<string, string>): string {
   const rows = new Map(existing);
   for (const f of live.values()) rows.set(f.name, row(f));
-  return HEADER + [...rows.keys()].sort().map((k) => rows.get(k)!).join('\n') + '\n';
+  return HEADER + [...rows.keys()].sort().map((k) => rows.get(k)!).join('\n') + '\n' + FOOTER;
 }
 
 /** Rows that differ from (or are missing for) the live families. */

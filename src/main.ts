@@ -5,13 +5,15 @@ import { parseArgs } from 'node:util';
 import { configuredSources, createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
-import { createLogger } from './log.js';
+import { createLogger, LOG_FORMATS, type LogFormat } from './log.js';
 import { ScrapeEngine } from './scrape.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
+import { createWebServer, loadWebConfig, type WebSettings } from './web-config/index.js';
 
-const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--log-level LEVEL]
-       fleet-exporter --check-config --config FILE
+const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--web.config.file FILE]
+                      [--log-level LEVEL] [--log-format json|logfmt]
+       fleet-exporter --check-config --config FILE [--web.config.file FILE]
        fleet-exporter remediate --config FILE [--apply] …   (see remediate --help)
        fleet-exporter --version
 
@@ -22,8 +24,13 @@ Options:
   -c, --config FILE        YAML config file (env FLEET_CONFIG)
   -l, --listen HOST:PORT   address to serve /metrics on (env FLEET_LISTEN;
                            default: the config's listen, else ${DEFAULT_LISTEN})
-      --check-config       validate the config and exit (connects nowhere)
+      --web.config.file FILE
+                           TLS, client certificates and basic auth for every
+                           endpoint, in exporter-toolkit's format (env
+                           FLEET_WEB_CONFIG_FILE; docs/web-config.md)
+      --check-config       validate the config (and web config) and exit (connects nowhere)
       --log-level LEVEL    trace|debug|info|warn|error (overrides the config)
+      --log-format FORMAT  json (default) or logfmt
   -v, --version            print the version and exit
   -h, --help               print this help and exit
 
@@ -55,6 +62,8 @@ function main(): void {
         listen: { type: 'string', short: 'l' },
         'check-config': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string', default: 'json' },
+        'web.config.file': { type: 'string' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,41 +81,54 @@ function main(): void {
     return;
   }
 
+  const logFormat = args['log-format'] as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) fail(`invalid --log-format "${logFormat}": one of ${LOG_FORMATS.join(', ')}`);
   const configFile = args.config ?? process.env.FLEET_CONFIG;
   if (!configFile) fail(`no config file: pass --config FILE or set FLEET_CONFIG\n\n${USAGE}`);
 
-  let config: Config;
-  try {
-    config = loadConfig(configFile);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`fleet-exporter: invalid config ${err.file} (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):\n`);
-      for (const p of err.problems) process.stderr.write(`${p}\n`);
-      process.exit(1);
+  const webConfigFile = args['web.config.file'] ?? process.env.FLEET_WEB_CONFIG_FILE;
+  // Both files are validated before either is reported, so one run shows every problem.
+  const errors: ConfigError[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(err);
+      return undefined;
     }
-    throw err;
+  };
+  const loaded = attempt(() => loadConfig(configFile));
+  const web: WebSettings | undefined = webConfigFile ? attempt(() => loadWebConfig(webConfigFile)) : undefined;
+  for (const err of errors) {
+    process.stderr.write(`fleet-exporter: invalid config ${err.file} (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):\n`);
+    for (const p of err.problems) process.stderr.write(`${p}\n`);
   }
+  if (errors.length > 0 || !loaded) process.exit(1);
+  const config: Config = loaded;
 
   const listen = args.listen ?? process.env.FLEET_LISTEN ?? config.listen ?? DEFAULT_LISTEN;
   const { host, port } = parseListen(listen);
   const sources = configuredSources(config);
 
   if (args['check-config']) {
-    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}\n`);
+    const webNote = webConfigFile ? `; web config ${webConfigFile} is valid` : '';
+    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}${webNote}\n`);
     return;
   }
 
-  const log = createLogger(args['log-level'] ?? config.log_level);
+  const log = createLogger(args['log-level'] ?? config.log_level, logFormat);
   const engine = new ScrapeEngine(createCollectors(config), log, config.scrape_timeout_seconds);
   const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds });
-  const server = app.listen(port, host);
+  const server = createWebServer(app, web, log).listen(port, host);
   server.on('error', (err: NodeJS.ErrnoException) => {
     log.fatal({ listen, error: err.message }, 'cannot listen');
     process.exit(1);
   });
   server.on('listening', () => {
     engine.start();
-    log.info({ listen, version: VERSION, sources }, 'fleet-exporter listening');
+    const auth = { tls: web?.tls !== undefined, basic_auth_users: web?.users.size ?? 0 };
+    log.info({ listen, version: VERSION, sources, ...auth }, 'fleet-exporter listening');
   });
 
   const shutdown = (signal: string) => {

@@ -22,6 +22,8 @@ interface CollectorState {
   everRan: boolean;
   /** False while the current round's collection has not settled. */
   settled: boolean;
+  /** Gave a definite answer at least once: data, or a failure other than running out of time. */
+  answered: boolean;
 }
 
 export interface ScrapeResult {
@@ -49,6 +51,7 @@ export class ScrapeEngine {
   private inFlight?: Promise<ScrapeResult>;
   private readonly errors = errorsTotal();
   private readonly dropped = droppedTotal();
+  private isReady = false;
   /** Number of collections actually run (not served from single-flight); used by tests. */
   collections = 0;
 
@@ -63,6 +66,7 @@ export class ScrapeEngine {
       cachedAt: 0,
       everRan: false,
       settled: true,
+      answered: false,
     }));
     for (const s of this.states) {
       this.errors.touch([s.collector.name]);
@@ -76,6 +80,21 @@ export class ScrapeEngine {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.states.map((s) => s.collector.close()));
+  }
+
+  /**
+   * Collectors still waiting for their first definite answer (a background
+   * collector: its first refresh, success or failure). A timeout is not an
+   * answer: a source that hangs at start keeps the exporter not ready.
+   */
+  pendingCollectors(): string[] {
+    return this.states.filter((s) => !(s.collector.answered?.() ?? s.answered)).map((s) => s.collector.name);
+  }
+
+  /** Ready once every collector has answered; it stays ready (later failures show as fleet_collector_up 0). */
+  ready(): boolean {
+    this.isReady ||= this.pendingCollectors().length === 0;
+    return this.isReady;
   }
 
   /**
@@ -131,6 +150,8 @@ export class ScrapeEngine {
     state.settled = false;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const busy = state.running !== undefined;
     try {
       if (state.running) throw new Error('previous collection is still running');
       const log = this.log.child({ collector: collector.name });
@@ -142,6 +163,7 @@ export class ScrapeEngine {
       );
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
+          timedOut = true;
           controller.abort();
           reject(new TimeoutError(`timed out after ${timeout}s`));
         }, timeout * 1000);
@@ -150,10 +172,12 @@ export class ScrapeEngine {
       state.cached = result.families;
       state.cachedAt = now;
       if (result.droppedSeries) this.dropped.inc([collector.name], result.droppedSeries);
+      state.answered = true;
       this.setUp(state, true);
       state.status.lastSuccessSeconds = collector.lastSuccessSeconds?.() ?? Date.now() / 1000;
     } catch (err) {
       this.errors.inc([collector.name]);
+      if (!timedOut && !busy && !(err instanceof CollectError && err.timedOut)) state.answered = true;
       // A collector may still have something to show (a background
       // collector's last good result); a timeout still says the source is down.
       state.cached = err instanceof CollectError ? err.families : collector.downFamilies?.();

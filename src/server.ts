@@ -7,7 +7,7 @@ import { negotiate, render } from './metrics/exposition.js';
 import { ProcessMetrics } from './metrics/process.js';
 import type { ScrapeEngine, ScrapeResult } from './scrape.js';
 import { renderStatusPage } from './status-page.js';
-import { VERSION } from './version.js';
+import { REVISION, VERSION } from './version.js';
 import { metric } from './metrics/names.js';
 
 const gzipAsync = promisify(gzip);
@@ -24,10 +24,10 @@ export function scrapeTimeout(header: string | undefined, configured: number): n
 function buildInfo(): MetricFamily {
   return {
     name: metric.fleet_exporter_build_info,
-    help: 'Always 1; labels carry the exporter version and the Node.js version.',
+    help: 'Always 1; labels carry the exporter version, the git commit it was built from and the Node.js version.',
     type: 'gauge',
-    labelNames: ['version', 'nodejs_version'],
-    samples: [{ labelValues: [VERSION, process.version], value: 1 }],
+    labelNames: ['version', 'revision', 'nodejs_version'],
+    samples: [{ labelValues: [VERSION, REVISION, process.version], value: 1 }],
   };
 }
 
@@ -76,8 +76,15 @@ export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeo
     res.type('text/plain').send('ok\n');
   });
 
+  // Ready once every source has answered once; /healthz stays a liveness check.
   app.get('/readyz', (_req, res) => {
-    res.type('text/plain').send('ready\n');
+    if (engine.ready()) {
+      res.type('text/plain').send('ready\n');
+      return;
+    }
+    // Probes drive the first collections, so an exporter nobody scrapes yet still becomes ready.
+    engine.scrape().catch((err: unknown) => opts.log.error({ err }, 'collection failed'));
+    res.status(503).type('text/plain').send(`not ready: waiting for the first answer of ${engine.pendingCollectors().join(', ')}\n`);
   });
 
   app.get('/', async (req, res) => {

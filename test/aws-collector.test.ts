@@ -152,7 +152,7 @@ test('a call that hangs times out and is retried without waiting for it', async 
     const t = Date.now();
     await collector.ec2.runOnce();
     assert.ok(Date.now() - t < 2500);
-    assert.equal(collector.cost.requests.get(['ec2', 'DescribeInstances', 'error']), 1);
+    assert.equal(collector.cost.requests.get(['ec2', 'DescribeInstances', 'timeout']), 1);
     await collector.collect();
   } finally {
     await close();
@@ -191,8 +191,8 @@ test('rejected credentials are not retried; after max staleness the data is drop
     fake.script('GetMetricData', { status: 403, code: 'ExpiredToken', message: 'The security token included in the request is expired' });
     await collector.ec2.runOnce();
     await collector.cloudwatch!.runOnce();
-    assert.equal(collector.cost.requests.get(['ec2', 'DescribeInstances', 'error']), 1, 'no retry');
-    assert.equal(collector.cost.requests.get(['cloudwatch', 'GetMetricData', 'error']), 1, 'no retry');
+    assert.equal(collector.cost.requests.get(['ec2', 'DescribeInstances', 'unauthorized']), 1, 'no retry');
+    assert.equal(collector.cost.requests.get(['cloudwatch', 'GetMetricData', 'unauthorized']), 1, 'no retry');
     await new Promise((r) => setTimeout(r, 600));
     const err = await collectError(collector);
     assert.match(err.message, /^ec2: AuthFailure: AWS was not able to validate the provided access credentials; cloudwatch: ExpiredToken: /);

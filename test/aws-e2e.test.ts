@@ -102,7 +102,7 @@ test('an expired session token shows as aws down, with neither the secret nor th
       body = await exporter.scrape();
       return body.includes('fleet_collector_up{collector="aws"} 0') && /AuthFailure/.test(exporter.logs());
     });
-    assert.match(body, /fleet_aws_requests_total\{service="ec2",operation="DescribeInstances",outcome="error"\} 1/);
+    assert.match(body, /fleet_aws_requests_total\{service="ec2",operation="DescribeInstances",outcome="unauthorized"\} 1/);
     assert.equal(fake.count('DescribeInstances'), 1, 'a rejected credential is not retried');
     assert.equal(fake.requests[0]!.headers['x-amz-security-token'], SESSION_TOKEN, 'the token reached AWS');
     for (const text of [body, exporter.logs()]) {

@@ -124,10 +124,10 @@ test('no secret is written in the compose file', () => {
   }
 });
 
-test('the image is multi-stage, Node 20 and runs as a non-root user', () => {
+test('the image is multi-stage, a pinned Node LTS and runs as a non-root user', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const froms = dockerfile.match(/^FROM .*/gm) ?? [];
   assert.ok(froms.length >= 2, 'multi-stage');
-  for (const f of froms) assert.match(f, /^FROM node:20\.\d+\.\d+-/, 'pinned Node 20');
+  for (const f of froms) assert.match(f, /^FROM node:(22|24)\.\d+\.\d+-/, 'pinned Node 22 or 24 LTS');
   assert.match(dockerfile, /^USER (node|\d+)/m);
 });

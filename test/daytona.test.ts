@@ -100,7 +100,7 @@ describe('Daytona collector against a local Daytona API', () => {
     assert.equal(valueOf(samples, 'fleet_collector_up', { collector: 'daytona' }), 0);
     assert.equal(valueOf(samples, 'fleet_collector_last_success_timestamp_seconds', { collector: 'daytona' }), firstSuccess);
     assert.equal(samples.filter((s) => s.name === 'fleet_daytona_sandbox_info').length, 10, 'last good result still served');
-    assert.equal(requests(samples, 'server_error'), 3);
+    assert.equal(requests(samples, 'error'), 3);
   });
 
   it('drops the data once it is older than max_staleness_seconds', async () => {
@@ -112,7 +112,7 @@ describe('Daytona collector against a local Daytona API', () => {
     const { samples } = await scrape();
     assert.equal(valueOf(samples, 'fleet_collector_up', { collector: 'daytona' }), 0);
     assert.equal(samples.filter((s) => s.name.startsWith('fleet_daytona_sandbox')).length, 0);
-    assert.equal(requests(samples, 'server_error'), 1, 'API cost stays visible');
+    assert.equal(requests(samples, 'error'), 1, 'API cost stays visible');
   });
 
   it('marks the collector down once data is stale even while a slow refresh has not failed yet', async () => {
@@ -133,7 +133,7 @@ describe('Daytona collector against a local Daytona API', () => {
     await collector.refresher.runOnce(log);
     const { samples } = await scrape();
     assert.equal(fake.listCalls, 1);
-    assert.equal(requests(samples, 'invalid_response'), 1);
+    assert.equal(requests(samples, 'error'), 1);
     assert.match((await engine.scrape()).statuses[0]!.lastError!, /malformed JSON/);
   });
 

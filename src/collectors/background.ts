@@ -65,6 +65,11 @@ export class BackgroundRefresher {
     }
   }
 
+  /** The first refresh has finished, successfully or not. */
+  settled(): boolean {
+    return this.successAtMs !== undefined || this.lastError !== undefined;
+  }
+
   lastSuccessSeconds(): number | undefined {
     return this.successAtMs === undefined ? undefined : this.successAtMs / 1000;
   }

@@ -5,7 +5,7 @@
  * and full jitter, and a `Retry-After` from the server wins over the backoff.
  */
 
-/** How one HTTP attempt ended; the `outcome` label of the request counters. */
+/** How one HTTP attempt ended (what to retry); exported as the coarser `outcome` label of outcome.ts. */
 export type Outcome =
   | 'success'
   | 'throttled'
@@ -15,17 +15,6 @@ export type Outcome =
   | 'timeout'
   | 'network_error'
   | 'invalid_response';
-
-export const OUTCOMES: readonly Outcome[] = [
-  'success',
-  'throttled',
-  'server_error',
-  'unauthorized',
-  'client_error',
-  'timeout',
-  'network_error',
-  'invalid_response',
-];
 
 export interface RetryPolicy {
   /** Tries per call, the first included. */

@@ -39,6 +39,11 @@ export interface Collector {
    * out, or a scrape's deadline came first): the source's own `up 0`.
    */
   downFamilies?(): MetricFamily[];
+  /**
+   * For collectors that refresh in the background: whether the first refresh
+   * has finished, successfully or not (readiness). Scrape-time collectors omit it.
+   */
+  answered?(): boolean;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,8 @@ export class CollectError extends Error {
   constructor(
     message: string,
     readonly families: MetricFamily[],
+    /** The source did not answer in time: no definite answer yet, so the exporter is not ready on it. */
+    readonly timedOut = false,
   ) {
     super(message);
   }

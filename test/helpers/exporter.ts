@@ -15,14 +15,14 @@ export class ExporterProcess {
   logs = '';
   port = 0;
 
-  static async start(config: object, env: NodeJS.ProcessEnv = {}): Promise<ExporterProcess> {
+  static async start(config: object, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ExporterProcess> {
     const e = new ExporterProcess();
     e.port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'fleet-exporter-'));
     const file = join(dir, 'fleet.yml');
     writeFileSync(file, yaml.dump(config));
     // Run the bin itself, as users do (its shebang carries the Node flags).
-    e.proc = spawn(CLI, ['--config', file, '--listen', `127.0.0.1:${e.port}`], {
+    e.proc = spawn(CLI, ['--config', file, '--listen', `127.0.0.1:${e.port}`, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,11 +1,11 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CounterVec } from '../../metrics/family.js';
+import { REQUEST_OUTCOMES, REQUEST_OUTCOMES_HELP, type RequestOutcome } from '../outcome.js';
 import type { AwsConfig } from './schema.js';
 import { metric } from '../../metrics/names.js';
 
 export type Service = 'ec2' | 'cloudwatch';
-export type Outcome = 'success' | 'error' | 'throttled';
 
 /** Error codes AWS uses for throttling (the SDK's own list, plus HTTP 429). */
 const THROTTLING = new Set([
@@ -20,6 +20,20 @@ const THROTTLING = new Set([
   'SlowDown',
 ]);
 
+/** Error codes for rejected or insufficient credentials (EC2's and the SDK's, plus HTTP 401/403). */
+const UNAUTHORIZED = new Set([
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'AccessDenied',
+  'AccessDeniedException',
+  'CredentialsProviderError',
+]);
+
 /** One line naming AWS's error code: the SDK appends hints on further lines. */
 export function describeAwsError(err: unknown): string {
   const e = err as { name?: string; message?: string } | undefined;
@@ -27,9 +41,13 @@ export function describeAwsError(err: unknown): string {
   return e?.name && e.name !== 'Error' && !first.startsWith(e.name) ? `${e.name}: ${first}` : first;
 }
 
-export function outcomeOf(err: unknown): Outcome {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (THROTTLING.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429) return 'throttled';
+export function outcomeOf(err: unknown): RequestOutcome {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = e?.$metadata?.httpStatusCode;
+  if (THROTTLING.has(e?.name ?? '') || status === 429) return 'throttled';
+  if (UNAUTHORIZED.has(e?.name ?? '') || status === 401 || status === 403) return 'unauthorized';
+  // The SDK's request timeout, a socket timeout, or HTTP 408/504 from the endpoint.
+  if (e?.name === 'TimeoutError' || e?.code === 'ETIMEDOUT' || status === 408 || status === 504) return 'timeout';
   return 'error';
 }
 
@@ -38,7 +56,7 @@ export function outcomeOf(err: unknown): Outcome {
  * makes (retries included) and every CloudWatch metric requested (the billed unit).
  */
 export class ApiCost {
-  readonly requests = new CounterVec(metric.fleet_aws_requests_total, 'AWS API requests made, every attempt including retries.', [
+  readonly requests = new CounterVec(metric.fleet_aws_requests_total, `AWS API requests made, every attempt including retries; ${REQUEST_OUTCOMES_HELP}.`, [
     'service',
     'operation',
     'outcome',
@@ -55,7 +73,7 @@ export class ApiCost {
       ['ec2', 'DescribeInstanceStatus'],
       ['cloudwatch', 'GetMetricData'],
     ] as const) {
-      for (const outcome of ['success', 'error', 'throttled'] as const) this.requests.touch([service, op, outcome]);
+      for (const outcome of REQUEST_OUTCOMES) this.requests.touch([service, op, outcome]);
     }
   }
 }

@@ -119,6 +119,12 @@ export class AwsCollector implements Collector {
     return times.length ? Math.min(...times) : undefined;
   }
 
+  /** CloudWatch starts after the first successful EC2 discovery, so it is awaited only then. */
+  answered(): boolean {
+    if (!this.ec2.settled()) return false;
+    return !this.cloudwatch || this.ec2.lastSuccessSeconds() === undefined || this.cloudwatch.settled();
+  }
+
   async collect(): Promise<CollectResult> {
     const errors: string[] = [];
     const current = (service: string, r: BackgroundRefresher): MetricFamily[] => {

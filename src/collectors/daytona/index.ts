@@ -2,7 +2,8 @@ import type { Logger } from '../../log.js';
 import { CounterVec, Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { registerSecret } from '../../redact.js';
 import { BackgroundRefresher } from '../background.js';
-import { HttpError, OUTCOMES } from '../retry.js';
+import { fromHttpOutcome, REQUEST_OUTCOMES, REQUEST_OUTCOMES_HELP } from '../outcome.js';
+import { HttpError } from '../retry.js';
 import { CollectError, type Collector, type CollectResult } from '../types.js';
 import { listSandboxes } from './client.js';
 import { buildDaytonaMetrics } from './metrics.js';
@@ -24,7 +25,7 @@ export class DaytonaCollector implements Collector {
   /** Every HTTP call to Daytona, retries included: API cost is this counter's rate. */
   readonly requests = new CounterVec(
     metric.fleet_daytona_requests_total,
-    'HTTP requests made to the Daytona API, retries included, by operation and outcome.',
+    `HTTP requests made to the Daytona API, retries included, by operation and ${REQUEST_OUTCOMES_HELP}.`,
     ['operation', 'outcome'],
   );
   readonly refresher: BackgroundRefresher;
@@ -40,7 +41,7 @@ export class DaytonaCollector implements Collector {
   ) {
     // Also when built without the config loader (tests, embedding): the key must never reach a log or an error.
     registerSecret(cfg.api_key);
-    for (const outcome of OUTCOMES) this.requests.touch([OPERATION, outcome]);
+    for (const outcome of REQUEST_OUTCOMES) this.requests.touch([OPERATION, outcome]);
     this.refresher = new BackgroundRefresher({
       intervalSeconds: cfg.refresh_seconds,
       maxStalenessSeconds: cfg.max_staleness_seconds,
@@ -59,6 +60,10 @@ export class DaytonaCollector implements Collector {
 
   lastSuccessSeconds(): number | undefined {
     return this.refresher.lastSuccessSeconds();
+  }
+
+  answered(): boolean {
+    return this.refresher.settled();
   }
 
   async collect(): Promise<CollectResult> {
@@ -86,7 +91,7 @@ export class DaytonaCollector implements Collector {
       list = await listSandboxes(this.cfg, {
         signal: AbortSignal.any([signal, deadline]),
         random: this.opts.random,
-        onAttempt: (outcome) => this.requests.inc([OPERATION, outcome]),
+        onAttempt: (outcome) => this.requests.inc([OPERATION, fromHttpOutcome(outcome)]),
         onRetry: (r) => this.log?.debug(r, 'retrying Daytona sandbox list page'),
       });
     } catch (err) {

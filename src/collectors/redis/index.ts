@@ -110,6 +110,8 @@ export class RedisCollector implements Collector {
    * or SELECT have answered.
    */
   private connectionError?: string;
+  /** The connection failed because Redis did not answer in time (it may be frozen or overloaded). */
+  private connectionTimedOut = false;
   /** Explicit streams that are not streams: warned about once, not on every scrape. */
   private readonly warnedKeys = new Set<string>();
 
@@ -137,6 +139,7 @@ export class RedisCollector implements Collector {
       const msg = errorMessage(err);
       if (msg !== this.connectionError) log.warn({ error: msg }, 'redis connection error');
       this.connectionError = msg;
+      this.connectionTimedOut = err.message === 'Command timed out' || (err as NodeJS.ErrnoException).code === 'ETIMEDOUT';
     });
     client.connect().catch(() => undefined);
     const nodes = () => masterNodes(client);
@@ -206,11 +209,12 @@ export class RedisCollector implements Collector {
       const result = await this.read(client);
       if (this.connectionError) this.log?.info('redis connection restored');
       this.connectionError = undefined;
+      this.connectionTimedOut = false;
       return result;
     } catch (err) {
       const message = errorMessage(err);
       const cause = this.connectionError && !message.includes(this.connectionError) ? `: ${this.connectionError}` : '';
-      throw new CollectError(message + cause, this.downFamilies());
+      throw new CollectError(message + cause, this.downFamilies(), client.status !== 'ready' && this.connectionTimedOut);
     }
   }
 
