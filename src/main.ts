@@ -4,8 +4,9 @@
 import { parseArgs } from 'node:util';
 import { createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
-import { createLogger } from './log.js';
+import { DEFAULT_LISTEN, SOURCES, listenSchema, type Config } from './config/schema.js';
+import { consoleToLog, exitOnUncaught } from './stderr.js';
+import { createLogger, type Logger } from './log.js';
 import { ScrapeEngine } from './scrape.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
@@ -44,6 +45,9 @@ function parseListen(listen: string): { host: string; port: number } {
   if (port > 65535) fail(`invalid listen address "${listen}": port out of range`);
   return { host, port };
 }
+
+let crashLog: Logger | undefined;
+exitOnUncaught(() => crashLog);
 
 function main(): void {
   let args;
@@ -88,14 +92,16 @@ function main(): void {
 
   const listen = args.listen ?? process.env.FLEET_LISTEN ?? config.listen ?? DEFAULT_LISTEN;
   const { host, port } = parseListen(listen);
-  const sources = (['redis', 'postgres', 'daytona', 'aws'] as const).filter((k) => config[k] !== undefined);
+  const sources = SOURCES.filter((k) => config[k] !== undefined);
 
   if (args['check-config']) {
-    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}\n`);
+    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ')}; listen: ${listen}\n`);
     return;
   }
 
   const log = createLogger(args['log-level'] ?? config.log_level);
+  crashLog = log;
+  consoleToLog(log);
   const engine = new ScrapeEngine(createCollectors(config), log, config.scrape_timeout_seconds);
   const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds });
   const server = app.listen(port, host);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { redisSchema } from '../collectors/redis/schema.js';
-import { postgresSchema } from '../collectors/postgres/schema.js';
+import { postgresSchema, queryTimeouts } from '../collectors/postgres/schema.js';
 import { daytonaSchema } from '../collectors/daytona/schema.js';
 import { awsSchema } from '../collectors/aws/schema.js';
 
@@ -10,22 +10,46 @@ export const DEFAULT_LISTEN = `0.0.0.0:${DEFAULT_PORT}`;
 
 export const listenSchema = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'must be HOST:PORT');
 
+/** The sources; a config must have at least one. */
+export const SOURCES = ['redis', 'postgres', 'daytona', 'aws'] as const;
+
 /**
- * The whole configuration file. Every source is optional; each collector's
- * own schema lives beside it in src/collectors/<name>/schema.ts.
+ * The whole configuration file. Every source is optional, but one at least
+ * is needed; each collector's own schema lives beside it in
+ * src/collectors/<name>/schema.ts.
  */
-export const configSchema = z.strictObject({
-  listen: listenSchema.optional().describe(`HOST:PORT to serve on (default ${DEFAULT_LISTEN}).`),
-  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-  scrape_timeout_seconds: z
-    .number()
-    .positive()
-    .default(10)
-    .describe('Upper bound for one scrape when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.'),
-  redis: redisSchema.optional(),
-  postgres: postgresSchema.optional(),
-  daytona: daytonaSchema.optional(),
-  aws: awsSchema.optional(),
-});
+export const configSchema = z
+  .strictObject({
+    listen: listenSchema.optional().describe(`HOST:PORT to serve on (default ${DEFAULT_LISTEN}).`),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    scrape_timeout_seconds: z
+      .number()
+      .positive()
+      .default(10)
+      .describe('Upper bound for one scrape when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.'),
+    redis: redisSchema.optional(),
+    postgres: postgresSchema.optional(),
+    daytona: daytonaSchema.optional(),
+    aws: awsSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (!SOURCES.some((s) => c[s] !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `no source configured: add at least one of ${SOURCES.join(', ')} (without one the exporter would only ever serve its own metrics)`,
+      });
+    }
+    // The scrape's own timeout caps every collection; postgres's schema checks its own budget.
+    for (const q of c.postgres ? queryTimeouts(c.postgres) : []) {
+      if (q.seconds >= c.scrape_timeout_seconds && q.seconds < c.postgres!.timeout_seconds) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['postgres', ...q.path],
+          message: `must be below scrape_timeout_seconds (${c.scrape_timeout_seconds} s), which caps every collection, or the query can never finish: raise scrape_timeout_seconds or lower this timeout`,
+        });
+      }
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
