@@ -34,6 +34,7 @@ const BAD: [string, object, string][] = [
   ['redis.url', { redis: { url: `redis://:${PASSWORD}%zz@127.0.0.1:6390/0` } }, 'a broken %-escape in the password'],
   ['redis.url', { redis: { url: 'http://127.0.0.1:6390/0' } }, 'another scheme'],
   ['redis.url', { redis: { url: 'redis://127.0.0.1:6390:1/0' } }, 'two ports'],
+  ['redis.url', { redis: { url: `redis://:${PASSWORD}@/0` } }, 'a password but no host'],
   ['redis.sentinel.sentinels[1]', { redis: { sentinel: { master_name: 'm', sentinels: ['127.0.0.1:26379', '127.0.0.1:99999'] } } }, 'a sentinel port beyond 65535'],
   ['redis.cluster.nodes[0]', { redis: { cluster: { nodes: ['127.0.0.1:0'] } } }, 'a cluster node on port 0'],
   ['postgres.url', { postgres: { url: `postgres://fleet:${PASSWORD}@127.0.0.1:70000/db` } }, 'a postgres port beyond 65535'],

@@ -12,6 +12,8 @@ export interface UrlRules {
   redisDb?: boolean;
   /** A host is required (HTTP APIs); Redis and Postgres fall back to a local default. */
   requireHost?: boolean;
+  /** `user@/db` (no host: the default socket) is valid, as pg reads it. */
+  userWithoutHost?: boolean;
 }
 
 const MAX_DB = 2 ** 31 - 1;
@@ -25,17 +27,18 @@ function decodes(s: string): boolean {
   }
 }
 
-function parse(text: string): URL | undefined {
+/** new URL(), or undefined when it throws (URL.parse needs Node ≥ 20.18). */
+export function tryUrl(text: string): URL | undefined {
   try {
     return new URL(text);
   } catch {
-    // pg reads postgres://user@/db (no host: the default socket) by putting a dummy host in.
-    try {
-      return new URL(text.replace('@/', '@localhost/'));
-    } catch {
-      return undefined;
-    }
+    return undefined;
   }
+}
+
+function parse(text: string, userWithoutHost = false): URL | undefined {
+  // pg reads postgres://user@/db by putting a dummy host in; the Redis client gets new URL(), which has no such way.
+  return tryUrl(text) ?? (userWithoutHost ? tryUrl(text.replace('@/', '@localhost/')) : undefined);
 }
 
 /** What makes `text` unusable under `rules`, or undefined when it is fine. */
@@ -43,7 +46,7 @@ export function urlProblem(text: string, rules: UrlRules): string | undefined {
   const schemes = rules.schemes.map((s) => `${s}//`).join(' or ');
   const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(text)?.[1]?.toLowerCase();
   if (!scheme || !rules.schemes.includes(scheme)) return `must start with ${schemes}`;
-  const url = parse(text);
+  const url = parse(text, rules.userWithoutHost);
   if (!url) return 'is not a valid URL (a port from 1 to 65535; escape special characters in user and password as %XX)';
   if (url.port === '0') return 'port must be from 1 to 65535';
   if (!decodes(url.username) || !decodes(url.password)) return 'user or password has a broken %-escape (write a literal % as %25)';

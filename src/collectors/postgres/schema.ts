@@ -6,7 +6,7 @@ import * as tasks from './presets/tasks.js';
 import { PRESET_NAMES, presetQueries } from './presets/index.js';
 import { labelNames, specsFromConfig, type MetricSpec } from './query.js';
 import { BUILTIN_METRICS } from './health.js';
-import { urlSchema } from '../../config/url.js';
+import { tryUrl, urlSchema } from '../../config/url.js';
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -27,7 +27,7 @@ export const sqlMetricSchema = z.strictObject({
 
 export const postgresSchema = z
   .strictObject({
-    url: urlSchema({ schemes: ['postgres:', 'postgresql:'] }),
+    url: urlSchema({ schemes: ['postgres:', 'postgresql:'], userWithoutHost: true }),
     password: z.string().optional().describe('Overrides the URL password; prefer password_file.'),
     pool_size: z.number().int().positive().default(2).describe('Connections the exporter keeps (queries beyond it wait their turn).'),
     timeout_seconds: z.number().positive().default(4).describe('Time budget of one whole collection.'),
@@ -55,7 +55,7 @@ export const postgresSchema = z
         });
       }
     }
-    if (cfg.password !== undefined && !URL.parse(cfg.url)?.host) {
+    if (cfg.password !== undefined && !tryUrl(cfg.url)?.host) {
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'needs a url with a host (a socket directory goes in the host part, URL-encoded)' });
     }
     // Every metric family must be defined once, with one type and one label set,
