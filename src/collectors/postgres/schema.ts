@@ -21,7 +21,7 @@ export const sqlMetricSchema = z.strictObject({
   values: z
     .array(z.string().regex(/^[a-zA-Z0-9_]+$/, 'must be a column name of letters, digits and _ (it may become a metric name suffix)'))
     .min(1),
-  timeout_seconds: z.number().positive().default(2),
+  timeout_seconds: z.number().positive().default(2).describe('statement_timeout of the query; must be below postgres.timeout_seconds and scrape_timeout_seconds.'),
   min_interval_seconds: z.number().nonnegative().default(0).describe('Serve the last result while it is younger than this.'),
 });
 
