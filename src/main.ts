@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { configuredSources, createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
-import { createLogger, LOG_FORMATS, type LogFormat } from './log.js';
+import { consoleToLog, exitOnUncaught } from './stderr.js';
+import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from './log.js';
 import { ScrapeEngine } from './scrape.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
@@ -52,6 +53,9 @@ function parseListen(listen: string): { host: string; port: number } {
   if (port > 65535) fail(`invalid listen address "${listen}": port out of range`);
   return { host, port };
 }
+
+let crashLog: Logger | undefined;
+exitOnUncaught(() => crashLog);
 
 function main(): void {
   let args;
@@ -113,11 +117,13 @@ function main(): void {
 
   if (args['check-config']) {
     const webNote = webConfigFile ? `; web config ${webConfigFile} is valid` : '';
-    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}${webNote}\n`);
+    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ')}; listen: ${listen}${webNote}\n`);
     return;
   }
 
   const log = createLogger(args['log-level'] ?? config.log_level, logFormat);
+  crashLog = log;
+  consoleToLog(log);
   const engine = new ScrapeEngine(createCollectors(config), log, config.scrape_timeout_seconds);
   const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds });
   const server = createWebServer(app, web, log).listen(port, host);

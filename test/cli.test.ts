@@ -16,6 +16,9 @@ function writeConfig(text: string): string {
   return file;
 }
 
+/** A source that reaches nothing (a config needs one): Redis on a closed port. */
+const CLOSED_REDIS = 'redis:\n  url: redis://127.0.0.1:1/0\n';
+
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(CLI, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
 }
@@ -80,7 +83,7 @@ test('a bad config stops the exporter before it listens', async () => {
 test('FLEET_CONFIG and FLEET_LISTEN configure the exporter; --listen wins over both', async () => {
   const envPort = await freePort();
   const flagPort = await freePort();
-  const file = writeConfig(`listen: "127.0.0.1:1"\n`);
+  const file = writeConfig(`listen: "127.0.0.1:1"\n${CLOSED_REDIS}`);
   for (const [args, port] of [
     [[], envPort],
     [['--listen', `127.0.0.1:${flagPort}`], flagPort],
@@ -108,7 +111,7 @@ test("Prometheus's scrape timeout header caps the collectors' budget, with a mar
 
 test('/metrics is gzipped when the scraper asks for it, as Prometheus does', async () => {
   const port = await freePort();
-  const file = writeConfig('{}\n');
+  const file = writeConfig(CLOSED_REDIS);
   const child = spawn(CLI, ['--config', file, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ?? false, 10_000);

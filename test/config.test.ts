@@ -16,10 +16,15 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   assert.fail('config was accepted');
 }
 
-test('an empty config is valid and starts no source', () => {
-  const c = parseConfig('', 'empty.yml', {});
-  assert.equal(c.redis, undefined);
-  assert.equal(c.postgres, undefined);
+test('a config without any source is refused: the exporter would serve nothing', () => {
+  for (const text of ['', '{}', 'listen: "127.0.0.1:9849"\n']) {
+    assert.deepEqual(
+      problems(text).map((p) => p.split(':')[0]),
+      ['(root)'],
+    );
+  }
+  const c = parseConfig('daytona:\n  api_url: http://127.0.0.1:1/api\n  api_key: k\n', 'one.yml', {});
+  assert.equal(c.redis, undefined, 'one source is enough, whichever');
 });
 
 test('the contract example keys are accepted with defaults filled in', () => {

@@ -65,18 +65,32 @@ test('INFO sections parse into fields', () => {
   assert.equal(m.get('maxmemory'), '0');
 });
 
+const NOW = 1700000100000; // Redis's TIME, 100 s after the heartbeats below
+
 test('heartbeat values: unix seconds, milliseconds, JSON with a timestamp, or nothing to tell', () => {
-  assert.equal(heartbeatTimeMs('1700000000'), 1700000000000);
-  assert.equal(heartbeatTimeMs('1700000000.5'), 1700000000500);
-  assert.equal(heartbeatTimeMs('1700000000123'), 1700000000123);
-  assert.equal(heartbeatTimeMs('{"ts": 1700000000, "host": "a"}'), 1700000000000);
-  assert.equal(heartbeatTimeMs('{"timestamp": "2023-11-14T22:13:20Z"}'), 1700000000000);
-  assert.equal(heartbeatTimeMs(''), undefined);
-  assert.equal(heartbeatTimeMs('alive'), undefined);
-  assert.equal(heartbeatTimeMs('{"broken'), undefined);
-  assert.equal(heartbeatTimeMs('{"status":"ok"}'), undefined);
-  assert.equal(heartbeatTimeMs('-5'), undefined);
-  assert.equal(heartbeatTimeMs(null), undefined);
+  assert.equal(heartbeatTimeMs('1700000000', NOW), 1700000000000);
+  assert.equal(heartbeatTimeMs('1700000000.5', NOW), 1700000000500);
+  assert.equal(heartbeatTimeMs('1700000000123', NOW), 1700000000123);
+  assert.equal(heartbeatTimeMs('{"ts": 1700000000, "host": "a"}', NOW), 1700000000000);
+  assert.equal(heartbeatTimeMs('{"timestamp": "2023-11-14T22:13:20Z"}', NOW), 1700000000000);
+  assert.equal(heartbeatTimeMs(' {"ts": "1700000000"} ', NOW), 1700000000000, 'JSON may carry whitespace');
+  assert.equal(heartbeatTimeMs('', NOW), undefined);
+  assert.equal(heartbeatTimeMs('alive', NOW), undefined);
+  assert.equal(heartbeatTimeMs('{"broken', NOW), undefined);
+  assert.equal(heartbeatTimeMs('{"status":"ok"}', NOW), undefined);
+  assert.equal(heartbeatTimeMs('-5', NOW), undefined);
+  assert.equal(heartbeatTimeMs(null, NOW), undefined);
+});
+
+test('a heartbeat value that is no plausible time tells nothing, so the age comes from the TTL', () => {
+  for (const value of ['  123  ', ' 1700000000', '1700000000\n', '123', '999999999', '999999999999', '{"ts": 42}', '{"at": "1970-01-02T00:00:00Z"}']) {
+    assert.equal(heartbeatTimeMs(value, NOW), undefined, JSON.stringify(value));
+  }
+  assert.equal(heartbeatTimeMs('1000000000', NOW), 1e12, 'from 2001-09-09 on');
+  assert.equal(heartbeatTimeMs(String(NOW / 1000 + 3600), NOW), NOW + 3600_000, 'up to an hour ahead of Redis (clock skew)');
+  assert.equal(heartbeatTimeMs(String(NOW / 1000 + 3601), NOW), undefined, 'further ahead');
+  assert.equal(heartbeatTimeMs(String(NOW + 7200_000), NOW), undefined, 'in milliseconds too');
+  assert.equal(heartbeatTimeMs('{"updated_at": "2099-01-01T00:00:00Z"}', NOW), undefined);
 });
 
 test('key templates format, parse and become SCAN patterns', () => {

@@ -29,11 +29,16 @@ export class ExporterProcess {
     e.proc.stdout!.on('data', (d) => (e.logs += d));
     e.proc.stderr!.on('data', (d) => (e.logs += d));
     const proc = e.proc;
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`exporter exited ${proc.exitCode}: ${e.logs}`);
-      const r = await fetch(`${e.base}/healthz`).catch(() => undefined);
-      return r?.status === 200;
-    }, 15_000);
+    try {
+      await waitFor(async () => {
+        if (proc.exitCode !== null) throw new Error(`exporter exited ${proc.exitCode}: ${e.logs}`);
+        const r = await fetch(`${e.base}/healthz`).catch(() => undefined);
+        return r?.status === 200;
+      }, 15_000);
+    } catch (err) {
+      await e.stop(); // a slow start must not leave the process behind
+      throw err;
+    }
     return e;
   }
 

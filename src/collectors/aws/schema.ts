@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlSchema } from '../../config/url.js';
 
 /** EC2's own instance state names (the `state` label). */
 export const EC2_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'] as const;
@@ -49,7 +50,7 @@ const cloudwatchSchema = z
 
 export const awsSchema = z.strictObject({
   regions: z.array(z.string().min(1)).min(1),
-  endpoint: z.string().url().optional().describe('Endpoint override for both EC2 and CloudWatch (tests, LocalStack).'),
+  endpoint: urlSchema({ schemes: ['http:', 'https:'], requireHost: true }).optional().describe('Endpoint override for both EC2 and CloudWatch (tests, LocalStack).'),
   refresh_seconds: z.number().positive().default(60).describe('EC2 discovery and status checks interval.'),
   cloudwatch_refresh_seconds: z.number().positive().default(300).describe('CloudWatch GetMetricData interval.'),
   timeout_seconds: z.number().positive().default(10).describe('Timeout of each API call (each attempt).'),

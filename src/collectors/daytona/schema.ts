@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlSchema } from '../../config/url.js';
 
 /** Daytona's documented maximum `limit` of GET /sandbox (its PageLimit decorator: 1..200); larger pages are rejected with 400. */
 export const MAX_PAGE_SIZE = 200;
@@ -33,7 +34,7 @@ const pricingSchema = z
 
 export const daytonaSchema = z
   .strictObject({
-    api_url: z.string().url().describe('Daytona API base, e.g. https://app.daytona.io/api (GET {api_url}/sandbox).'),
+    api_url: urlSchema({ schemes: ['http:', 'https:'], requireHost: true }).describe('Daytona API base, e.g. https://app.daytona.io/api (GET {api_url}/sandbox).'),
     api_key: z.string().min(1).describe('Bearer token; prefer api_key_file.'),
     organization_id: z.string().optional().describe('Sent as X-Daytona-Organization-ID.'),
     refresh_seconds: z.number().positive().default(30).describe('Background refresh interval; scrapes never call the API.'),

@@ -37,9 +37,10 @@ export interface RunResult {
 
 /**
  * Holds one pooled connection for a unit of work. When the collection's
- * time budget runs out (signal aborts), the connection is destroyed, which
- * also fails whatever query is still waiting on it; a connection that saw a
- * protocol or network error is never returned to the pool.
+ * time budget runs out (signal aborts), the server is asked to cancel the
+ * statement in flight and the connection is destroyed, which also fails
+ * whatever query is still waiting on it; a connection that saw a protocol or
+ * network error is never returned to the pool.
  */
 export async function withClient<T>(pool: pg.Pool, signal: AbortSignal, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   signal.throwIfAborted();
@@ -56,7 +57,10 @@ export async function withClient<T>(pool: pg.Pool, signal: AbortSignal, work: (c
     released = true;
     client.release(err ?? false);
   };
-  const onAbort = () => release(new Error('collection timed out'));
+  const onAbort = () => {
+    cancelStatement(pool, client);
+    release(new Error('collection timed out'));
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const result = await work(client);
@@ -69,6 +73,25 @@ export async function withClient<T>(pool: pg.Pool, signal: AbortSignal, work: (c
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Asks the server to stop the statement running on `client`, with a
+ * CancelRequest on a new socket (what psql sends on Ctrl-C; no login
+ * needed). Closing our end alone would leave it running on the server until
+ * its statement_timeout, still holding a backend.
+ */
+function cancelStatement(pool: pg.Pool, client: pg.PoolClient): void {
+  const query = (client as unknown as { activeQuery?: unknown }).activeQuery;
+  if (!query) return;
+  const canceller = new pg.Client(pool.options) as pg.Client & { cancel(c: pg.PoolClient, q: unknown): void };
+  canceller.connection.on('error', () => undefined); // a server that is gone needs no cancel
+  canceller.cancel(client, query);
+}
+
+/** Whether a statement was stopped by statement_timeout or a cancel request. */
+export function isCanceled(err: unknown): boolean {
+  return err instanceof pg.DatabaseError && err.code === '57014';
 }
 
 /**

@@ -6,9 +6,14 @@ import { CollectError, type Collector, type CollectContext, type CollectResult }
 import { HEALTH_SQL, healthFamilies, probeFamily, upFamily, type HealthRow } from './metrics.js';
 import { presetQueries, type PresetName } from './presets/index.js';
 import { labelNames, samplesFromRows, specsFromConfig, type QuerySamples, type QuerySpec } from './parse.js';
-import { createPool, runReadOnly, withClient } from './client.js';
+import { createPool, isCanceled, runReadOnly, withClient } from './client.js';
 import type { PostgresConfig } from './schema.js';
 import { metric } from '../../metrics/names.js';
+
+/** Kept back from the collection's deadline: a cut statement's rollback, and the reply. */
+const MARGIN_MS = 200;
+/** A query is not started with less time than this left. */
+const MIN_QUERY_MS = 50;
 
 interface QueryState {
   spec: QuerySpec;
@@ -25,7 +30,9 @@ interface QueryState {
  * lock waits) and declarative SQL metrics from presets and the config.
  * Each scrape: a SELECT 1 probe and one health statement on one connection,
  * then every due query concurrently over the pool, each in its own read-only
- * transaction. A failing query only loses its own metrics.
+ * transaction. A failing query only loses its own metrics; so does one the
+ * collection's time budget cuts short (its statement_timeout is capped to
+ * the time left) or leaves no time to start.
  */
 export class PostgresCollector implements Collector {
   readonly name = 'postgres';
@@ -67,17 +74,21 @@ export class PostgresCollector implements Collector {
     await this.pool?.end().catch(() => undefined);
   }
 
-  async collect({ signal }: CollectContext): Promise<CollectResult> {
+  async collect({ signal, deadlineMs }: CollectContext): Promise<CollectResult> {
     const pool = this.pool!;
+    // Cut just before the engine gives up on this collection: what finished by
+    // then is returned, and only the queries still running lose their series.
+    const cut = AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, deadlineMs - MARGIN_MS / 2 - Date.now()))]);
+    const leftSeconds = (limit: number) => Math.min(limit, (deadlineMs - MARGIN_MS - Date.now()) / 1000);
     const snap = new Snapshot();
     let probeSeconds: number | undefined;
     let health: HealthRow;
     try {
-      health = await withClient(pool, signal, async (client) => {
+      health = await withClient(pool, cut, async (client) => {
         const t0 = performance.now();
         await client.query('SELECT 1');
         probeSeconds = (performance.now() - t0) / 1000;
-        const res = await runReadOnly(client, HEALTH_SQL, this.cfg.timeout_seconds, true);
+        const res = await runReadOnly(client, HEALTH_SQL, leftSeconds(this.cfg.timeout_seconds), true);
         return res.rows[0] as unknown as HealthRow;
       });
     } catch (err) {
@@ -97,28 +108,33 @@ export class PostgresCollector implements Collector {
     const workers = Math.min(this.cfg.pool_size, due.length);
     await Promise.all(
       Array.from({ length: workers }, async () => {
-        for (let q = due.shift(); q && !signal.aborted; q = due.shift()) await this.run(q, pool, signal);
+        for (let q = due.shift(); q; q = due.shift()) {
+          if (cut.aborted || leftSeconds(Infinity) * 1000 < MIN_QUERY_MS) this.failed(q, 'not started: the collection ran out of time', true);
+          else await this.run(q, pool, cut, leftSeconds);
+        }
       }),
     );
     const dropped = this.queryFamilies(snap);
     return { families: [...snap.families(), ...this.errorFamilies()], droppedSeries: dropped };
   }
 
-  private async run(q: QueryState, pool: pg.Pool, signal: AbortSignal): Promise<void> {
+  /** Runs one query, its statement_timeout capped to the time this collection has left. */
+  private async run(q: QueryState, pool: pg.Pool, cut: AbortSignal, leftSeconds: (limit: number) => number): Promise<void> {
     const started = performance.now();
     q.lastRunMs = Date.now();
-    const id = q.spec.ids.join(',');
+    let capped = false;
     try {
-      const res = await withClient(pool, signal, (client) => runReadOnly(client, q.spec.sql, q.spec.timeoutSeconds, q.spec.trusted));
+      const res = await withClient(pool, cut, (client) => {
+        const timeout = leftSeconds(q.spec.timeoutSeconds);
+        capped = timeout < q.spec.timeoutSeconds;
+        return runReadOnly(client, q.spec.sql, timeout, q.spec.trusted);
+      });
       q.result = samplesFromRows(q.spec, res.columns, res.rows);
-      if (q.lastError) this.log?.info({ query: id }, 'query succeeds again');
+      if (q.lastError) this.log?.info({ query: q.spec.ids.join(',') }, 'query succeeds again');
       q.lastError = undefined;
     } catch (err) {
-      q.result = undefined;
-      for (const i of q.spec.ids) this.errors.inc([i]);
-      const msg = errorMessage(err);
-      if (msg !== q.lastError) this.log?.warn({ query: id, error: msg }, 'query failed; its metrics are left out');
-      q.lastError = msg;
+      const outOfTime = cut.aborted || (capped && isCanceled(err));
+      this.failed(q, outOfTime ? 'cut short: the collection ran out of time' : errorMessage(err), outOfTime);
     } finally {
       q.durationSeconds = (performance.now() - started) / 1000;
     }
@@ -128,6 +144,16 @@ export class PostgresCollector implements Collector {
     const snap = new Snapshot();
     upFamily(snap, false);
     return [...snap.families(), ...this.errorFamilies()];
+  }
+
+  /** A query that failed, or did not finish within the collection, loses its series until its next run. */
+  private failed(q: QueryState, msg: string, outOfTime: boolean): void {
+    q.result = undefined;
+    for (const i of q.spec.ids) this.errors.inc([i]);
+    if (msg === q.lastError) return; // logged once per change, never once per scrape
+    const why = outOfTime ? ' (raise postgres.timeout_seconds, or the scrape timeout, or make the query faster)' : '';
+    this.log?.warn({ query: q.spec.ids.join(','), error: msg }, `query failed; its metrics are left out${why}`);
+    q.lastError = msg;
   }
 
   /** Process-lifetime error counters; left out while no query is configured. */

@@ -6,6 +6,7 @@ import * as tasks from './presets/tasks.js';
 import { PRESET_NAMES, presetQueries } from './presets/index.js';
 import { labelNames, specsFromConfig, type MetricSpec } from './parse.js';
 import { BUILTIN_METRICS } from './metrics.js';
+import { tryUrl, urlSchema } from '../../config/url.js';
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -20,13 +21,13 @@ export const sqlMetricSchema = z.strictObject({
   values: z
     .array(z.string().regex(/^[a-zA-Z0-9_]+$/, 'must be a column name of letters, digits and _ (it may become a metric name suffix)'))
     .min(1),
-  timeout_seconds: z.number().positive().default(2),
+  timeout_seconds: z.number().positive().default(2).describe('statement_timeout of the query; must be below postgres.timeout_seconds and scrape_timeout_seconds.'),
   min_interval_seconds: z.number().nonnegative().default(0).describe('Serve the last result while it is younger than this.'),
 });
 
 export const postgresSchema = z
   .strictObject({
-    url: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://'),
+    url: urlSchema({ schemes: ['postgres:', 'postgresql:'], userWithoutHost: true }),
     password: z.string().optional().describe('Overrides the URL password; prefer password_file.'),
     pool_size: z.number().int().positive().default(2).describe('Connections the exporter keeps (queries beyond it wait their turn).'),
     timeout_seconds: z.number().positive().default(4).describe('Time budget of one whole collection.'),
@@ -45,7 +46,16 @@ export const postgresSchema = z
     metrics: z.array(sqlMetricSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
-    if (cfg.password !== undefined && !new URL(cfg.url).host) {
+    for (const q of queryTimeouts(cfg)) {
+      if (q.seconds >= cfg.timeout_seconds) {
+        ctx.addIssue({
+          code: 'custom',
+          path: q.path,
+          message: `must be below postgres.timeout_seconds (${cfg.timeout_seconds} s), the budget of a whole collection, or the query can never finish: raise postgres.timeout_seconds or lower this timeout`,
+        });
+      }
+    }
+    if (cfg.password !== undefined && !tryUrl(cfg.url)?.host) {
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'needs a url with a host (a socket directory goes in the host part, URL-encoded)' });
     }
     // Every metric family must be defined once, with one type and one label set,
@@ -73,4 +83,15 @@ export const postgresSchema = z
   });
 
 export type PostgresConfig = z.infer<typeof postgresSchema>;
+
+/** The statement timeout of every configured query (metrics and enabled presets), with its key path under `postgres`. */
+export function queryTimeouts(cfg: PostgresConfig): { path: (string | number)[]; seconds: number }[] {
+  return [
+    ...cfg.metrics.map((m, i) => ({ path: ['metrics', i, 'timeout_seconds'], seconds: m.timeout_seconds })),
+    ...[...new Set(cfg.presets)].map((p) => ({
+      path: ['preset_options', p, 'timeout_seconds'],
+      seconds: cfg.preset_options[p as keyof PostgresConfig['preset_options']].timeout_seconds,
+    })),
+  ];
+}
 export type SqlMetricConfig = z.infer<typeof sqlMetricSchema>;

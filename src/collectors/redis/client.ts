@@ -4,9 +4,12 @@ import type { RedisConfig } from './schema.js';
 
 export type RedisClient = Redis | Cluster;
 
+/** An IPv6 host comes in brackets ([::1]) in URLs and host:port; sockets want it bare. */
+const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
+
 function hostPort(s: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
-  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  return { host: unbracket(s.slice(0, i)), port: Number(s.slice(i + 1)) };
 }
 
 /**
@@ -38,7 +41,7 @@ export function createRedisClient(cfg: RedisConfig): RedisClient {
           cert: cfg.tls?.cert,
           key: cfg.tls?.key,
           // SNI takes host names only; an IP is still checked against the certificate's IP SANs.
-          servername: cfg.tls?.servername ?? (isIP(url.hostname) ? undefined : url.hostname),
+          servername: cfg.tls?.servername ?? (isIP(unbracket(url.hostname)) ? undefined : url.hostname),
           rejectUnauthorized: !(cfg.tls?.insecure_skip_verify ?? false),
         }
       : undefined,
@@ -64,7 +67,7 @@ export function createRedisClient(cfg: RedisConfig): RedisClient {
       sentinelPassword: cfg.sentinel.password,
     });
   }
-  return new Redis({ ...common, host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), db });
+  return new Redis({ ...common, host: unbracket(url.hostname) || '127.0.0.1', port: Number(url.port || 6379), db });
 }
 
 /** Nodes to SCAN and INFO: the client itself, or every master of a cluster. */

@@ -160,7 +160,7 @@ export async function lookupHeartbeats(
   for (let n = 0; n < slots.length; n++) {
     const v = values[n];
     const i = slots[n]!;
-    const t = heartbeatTimeMs(v);
+    const t = heartbeatTimeMs(v, nowMs);
     if (t !== undefined) {
       table.alive[i] = 1;
       table.ageSeconds[i] = Math.max(0, (nowMs - t) / 1000);

@@ -136,36 +136,44 @@ export function parseTime(reply: Reply): number {
 
 const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'last_heartbeat', 'heartbeat_at', 'updated_at', 'at'];
 
+/** 2001-09-09, when unix time reached 1e9 s: anything earlier is not a heartbeat time (a counter, a pid). */
+const EARLIEST_MS = 1e12;
+/** Clocks differ; a time further ahead of Redis's than this is not a heartbeat time either. */
+const MAX_AHEAD_MS = 3600_000;
+
 /**
  * A heartbeat value may be empty, a number (unix seconds or milliseconds) or
  * JSON carrying a timestamp. Returns the heartbeat's time in unix ms, or
- * undefined when the value does not tell (the key's TTL will).
+ * undefined when the value does not tell (the key's TTL will): so also for a
+ * number padded with whitespace and for a time before 2001-09-09 or more than
+ * an hour ahead of `nowMs` (Redis's clock).
  */
-export function heartbeatTimeMs(value: string | null | undefined): number | undefined {
+export function heartbeatTimeMs(value: string | null | undefined, nowMs: number): number | undefined {
   if (!value) return undefined;
-  if (isDigits(value)) return toUnixMs(Number(value)); // the usual value, without trim() and a regex
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return toUnixMs(Number(trimmed));
-  if (trimmed.startsWith('{')) {
+  if (isDigits(value)) return plausible(toUnixMs(Number(value)), nowMs); // the usual value, without a regex
+  if (NUMBER.test(value)) return plausible(toUnixMs(Number(value)), nowMs);
+  if (value.trimStart().startsWith('{')) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(trimmed);
+      parsed = JSON.parse(value);
     } catch {
       return undefined;
     }
     if (!parsed || typeof parsed !== 'object') return undefined;
     for (const f of TIMESTAMP_FIELDS) {
       const v = (parsed as Record<string, unknown>)[f];
-      if (typeof v === 'number') return toUnixMs(v);
+      if (typeof v === 'number') return plausible(toUnixMs(v), nowMs);
       if (typeof v === 'string') {
-        if (/^\d+(\.\d+)?$/.test(v)) return toUnixMs(Number(v));
+        if (NUMBER.test(v)) return plausible(toUnixMs(Number(v)), nowMs);
         const t = Date.parse(v);
-        if (Number.isFinite(t)) return t;
+        if (Number.isFinite(t)) return plausible(t, nowMs);
       }
     }
   }
   return undefined;
 }
+
+const NUMBER = /^\d+(\.\d+)?$/;
 
 function isDigits(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -178,4 +186,8 @@ function isDigits(s: string): boolean {
 function toUnixMs(n: number): number | undefined {
   if (!Number.isFinite(n) || n <= 0) return undefined;
   return n > 1e11 ? n : n * 1000; // seconds until the year 5138
+}
+
+function plausible(t: number | undefined, nowMs: number): number | undefined {
+  return t !== undefined && t >= EARLIEST_MS && t <= nowMs + MAX_AHEAD_MS ? t : undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostPortSchema, urlSchema } from '../../config/url.js';
 
 const seconds = (def: number) => z.number().positive().default(def);
 
@@ -27,9 +28,7 @@ export const taskMetricsSchema = z
 
 export const redisSchema = z
   .strictObject({
-    url: z
-      .string()
-      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    url: urlSchema({ schemes: ['redis:', 'rediss:'], redisDb: true })
       .default('redis://127.0.0.1:6379/0')
       .describe('redis:// or rediss:// URL; may carry user:password@ and a /db index.'),
     username: z.string().optional().describe('ACL user (overrides the URL).'),
@@ -47,14 +46,14 @@ export const redisSchema = z
     sentinel: z
       .strictObject({
         master_name: z.string().min(1),
-        sentinels: z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).min(1),
+        sentinels: z.array(hostPortSchema).min(1),
         password: z.string().optional(),
       })
       .optional()
       .describe('Connect through Redis Sentinel.'),
     cluster: z
       .strictObject({
-        nodes: z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).min(1),
+        nodes: z.array(hostPortSchema).min(1),
       })
       .optional()
       .describe('Connect to a Redis Cluster (heartbeat lookups then run per key).'),
