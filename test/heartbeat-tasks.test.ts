@@ -1,23 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { startHeartbeat } from '../src/heartbeat/index.js';
-import { TestRedis } from './helpers/redis.js';
+import { TestRedis, useTestRedis } from './helpers/redis.js';
 import { waitFor } from './helpers/net.js';
 
-let redis: TestRedis;
-let r: Redis;
-before(async () => {
-  redis = await TestRedis.start();
-  r = redis.client();
-});
-after(async () => {
-  r.disconnect();
-  await redis.destroy();
-});
+const ctx = useTestRedis();
 
 test('wrap() times a task: ok when it resolves, error when it throws (rethrown), wait from the entry id', async () => {
-  const hb = startHeartbeat(r, { workerType: 'wrap', workerId: 'w1', handleSignals: false });
+  const hb = startHeartbeat(ctx.client, { workerType: 'wrap', workerId: 'w1', handleSignals: false });
   const value = await hb.wrap(async () => {
     await new Promise((res) => setTimeout(res, 30));
     return 42;
@@ -25,7 +16,7 @@ test('wrap() times a task: ok when it resolves, error when it throws (rethrown),
   assert.equal(value, 42);
   await assert.rejects(hb.wrap(() => { throw new Error('boom'); }), /boom/);
   await hb.flush();
-  const h = await r.hgetall('worker:metrics:wrap');
+  const h = await ctx.client.hgetall('worker:metrics:wrap');
   assert.equal(h['tasks:ok'], '1');
   assert.equal(h['tasks:error'], '1');
   assert.ok(Number(h.duration_sum) >= 0.025, `duration_sum ${h.duration_sum}`);

@@ -4,7 +4,7 @@
 // (Debian's /usr/bin/prometheus) scraping the exporter with tls_config + basic_auth.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import yaml from 'js-yaml';
-import { CLI } from './helpers/exporter.js';
+import { CLI, ExporterProcess } from './helpers/exporter.js';
 import { freePort, waitFor } from './helpers/net.js';
 
 const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
@@ -77,37 +77,11 @@ function get(port: number, path: string, opts: { auth?: string; client?: 'client
   });
 }
 
-/** The built CLI with a web config; no metric sources, so it needs no server. */
-class Exporter {
-  logs = '';
-  port = 0;
-  private proc?: ChildProcess;
-
-  static async start(webConfig: object): Promise<Exporter> {
-    const e = new Exporter();
-    e.port = await freePort();
-    const dir = mkdtempSync(join(tmp, 'exporter-'));
-    writeFileSync(join(dir, 'fleet.yml'), '{}\n');
-    writeFileSync(join(dir, 'web.yml'), yaml.dump(webConfig));
-    e.proc = spawn(CLI, ['--config', join(dir, 'fleet.yml'), '--web.config.file', join(dir, 'web.yml'), '--listen', `127.0.0.1:${e.port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    e.proc.stdout!.on('data', (d) => (e.logs += d));
-    e.proc.stderr!.on('data', (d) => (e.logs += d));
-    await waitFor(() => {
-      if (e.proc!.exitCode !== null) throw new Error(`exporter exited ${e.proc!.exitCode}: ${e.logs}`);
-      return e.logs.includes('fleet-exporter listening');
-    }, 15_000);
-    return e;
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  }
+/** The built CLI with a web config; its one source is a Redis nobody listens on, so it needs no server. */
+function startExporter(webConfig: object): Promise<ExporterProcess> {
+  const web = join(mkdtempSync(join(tmp, 'exporter-')), 'web.yml');
+  writeFileSync(web, yaml.dump(webConfig));
+  return ExporterProcess.start({ redis: { url: 'redis://127.0.0.1:1/0' } }, {}, ['--web.config.file', web]);
 }
 
 const basic = (user: string, password: string) => `${user}:${password}`;
@@ -120,9 +94,9 @@ before(() => {
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('TLS with basic auth', () => {
-  let exporter: Exporter;
+  let exporter: ExporterProcess;
   before(async () => {
-    exporter = await Exporter.start({
+    exporter = await startExporter({
       tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key') },
       http_server_config: { headers: { 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'deny' } },
       basic_auth_users: { prometheus: bcrypt.hashSync(PASSWORD, 10).replace(/^\$2b\$/, '$2y$') },
@@ -206,9 +180,9 @@ describe('TLS with basic auth', () => {
 });
 
 describe('client_auth_type RequireAndVerifyClientCert', () => {
-  let exporter: Exporter;
+  let exporter: ExporterProcess;
   before(async () => {
-    exporter = await Exporter.start({
+    exporter = await startExporter({
       tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: file('ca.crt') },
     });
   });
@@ -226,7 +200,7 @@ describe('client_auth_type RequireAndVerifyClientCert', () => {
 
 describe('the client_auth_types short of verification', () => {
   test('VerifyClientCertIfGiven lets a client without a certificate in, but not one with an unverifiable certificate', async () => {
-    const e = await Exporter.start({
+    const e = await startExporter({
       tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'VerifyClientCertIfGiven', client_ca_file: file('ca.crt') },
     });
     try {
@@ -239,7 +213,7 @@ describe('the client_auth_types short of verification', () => {
   });
 
   test('RequireAnyClientCert wants some certificate, verified or not', async () => {
-    const e = await Exporter.start({ tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'RequireAnyClientCert' } });
+    const e = await startExporter({ tls_server_config: { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'RequireAnyClientCert' } });
     try {
       await assert.rejects(get(e.port, '/metrics'));
       assert.equal((await get(e.port, '/metrics', { client: 'rogue' })).status, 200);
@@ -252,8 +226,8 @@ describe('the client_auth_types short of verification', () => {
 describe('client_allowed_sans', () => {
   test('only a client whose SAN is listed gets in', async () => {
     const tls = { cert_file: file('server.crt'), key_file: file('server.key'), client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: file('ca.crt') };
-    const allowed = await Exporter.start({ tls_server_config: { ...tls, client_allowed_sans: ['prometheus.example'] } });
-    const other = await Exporter.start({ tls_server_config: { ...tls, client_allowed_sans: ['someone.else'] } });
+    const allowed = await startExporter({ tls_server_config: { ...tls, client_allowed_sans: ['prometheus.example'] } });
+    const other = await startExporter({ tls_server_config: { ...tls, client_allowed_sans: ['someone.else'] } });
     try {
       assert.equal((await get(allowed.port, '/metrics', { client: 'client' })).status, 200);
       await assert.rejects(get(other.port, '/metrics', { client: 'client' }));
@@ -265,9 +239,9 @@ describe('client_allowed_sans', () => {
 });
 
 describe('min_version, cipher_suites, curve_preferences and rate_limit', () => {
-  let exporter: Exporter;
+  let exporter: ExporterProcess;
   before(async () => {
-    exporter = await Exporter.start({
+    exporter = await startExporter({
       tls_server_config: {
         cert_file: file('server.crt'),
         key_file: file('server.key'),
@@ -295,7 +269,7 @@ describe('certificate rotation', () => {
   test('a certificate and key replaced on disk are served to new connections without a restart', { timeout: 30_000 }, async () => {
     copyFileSync(file('server.crt'), file('rotating.crt'));
     copyFileSync(file('server.key'), file('rotating.key'));
-    const exporter = await Exporter.start({ tls_server_config: { cert_file: file('rotating.crt'), key_file: file('rotating.key') } });
+    const exporter = await startExporter({ tls_server_config: { cert_file: file('rotating.crt'), key_file: file('rotating.key') } });
     try {
       const before = (await get(exporter.port, '/healthz')).fingerprint;
       copyFileSync(file('renewed.crt'), file('rotating.crt'));
@@ -312,7 +286,7 @@ describe('certificate rotation', () => {
 
 describe('a malformed web config', () => {
   const configFile = join(mkdtempSync(join(tmpdir(), 'fleet-web-bad-')), 'fleet.yml');
-  writeFileSync(configFile, '{}\n');
+  writeFileSync(configFile, 'redis: { url: "redis://127.0.0.1:1/0" }\n');
   const webFile = (text: string) => {
     const f = join(mkdtempSync(join(tmpdir(), 'fleet-web-bad-')), 'web.yml');
     writeFileSync(f, text);

@@ -30,10 +30,10 @@ export class ExporterProcess {
     e.proc.stderr!.on('data', (d) => (e.logs += d));
     const proc = e.proc;
     try {
-      await waitFor(async () => {
+      // The log line, not /healthz: a web config may put TLS and basic auth in front of it.
+      await waitFor(() => {
         if (proc.exitCode !== null) throw new Error(`exporter exited ${proc.exitCode}: ${e.logs}`);
-        const r = await fetch(`${e.base}/healthz`).catch(() => undefined);
-        return r?.status === 200;
+        return e.logs.includes('fleet-exporter listening');
       }, 15_000);
     } catch (err) {
       await e.stop(); // a slow start must not leave the process behind

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,4 +98,18 @@ export class TestRedis {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A TestRedis and a client of it for the tests of one file or suite: started before them, destroyed after. */
+export function useTestRedis(): { readonly redis: TestRedis; readonly client: Redis } {
+  const ctx = {} as { redis: TestRedis; client: Redis };
+  before(async () => {
+    ctx.redis = await TestRedis.start();
+    ctx.client = ctx.redis.client();
+  });
+  after(async () => {
+    ctx.client.disconnect();
+    await ctx.redis.destroy();
+  });
+  return ctx;
 }
