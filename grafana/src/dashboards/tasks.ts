@@ -5,8 +5,7 @@ import { metric as m } from '../../../src/metrics/names.js';
 const WT = 'worker_type=~"$worker_type"';
 
 /** p50 / p95 / p99 from the recording rules of rules/task-metrics.rules.yml. */
-const quantiles = (what: string) =>
-  [50, 95, 99].map((p) => q(`fleet:worker_type:${what}:p${p}_5m{${WT}}`, `p${p}`));
+const quantiles = (what: string) => [50, 95, 99].map((p) => q(`fleet:worker_type:${what}:p${p}_5m{${WT}}`, `p${p}`));
 
 /**
  * Task metrics workers flush to Redis (docs/task-metrics.md). Replicas of the
@@ -56,13 +55,10 @@ export function tasks(t: Thresholds): DashboardSpec {
         ...line(d.queue_wait_p95_seconds),
       }),
       row(9, 'Distributions'),
-      heatmap(
-        10,
-        'Queue wait heatmap',
-        's',
-        [q(`sum by (le) (max by (job, worker_type, le) (increase(${m.fleet_task_queue_wait_seconds}_bucket{${WT}}[$__rate_interval])))`)],
-        { description: 'Tasks per queue-wait bucket and interval, for the selected worker types: a band moving up is a queue that stops draining.', w: 12 },
-      ),
+      heatmap(10, 'Queue wait heatmap', 's', [q(`sum by (le) (max by (job, worker_type, le) (increase(${m.fleet_task_queue_wait_seconds}_bucket{${WT}}[$__rate_interval])))`)], {
+        description: 'Tasks per queue-wait bucket and interval, for the selected worker types: a band moving up is a queue that stops draining.',
+        w: 12,
+      }),
       timeseries(
         11,
         'Recent task duration (latency lists)',
