@@ -9,6 +9,9 @@ const WINDOW = 300; // seconds in the 5m rate windows below
 // different target labels (instance, pod, ...): rates are taken per series and
 // then `max by` the labels that identify a worker type, so a replica pair
 // counts once. Shards never share a worker type, so `max` merges nothing there.
+// The alerts carry neither `instance` nor `collector`, so the exporter-down and
+// Redis-down inhibitions do not target them: with their source down these
+// series go stale and the alerts resolve instead.
 const THROUGHPUT = 'fleet:worker_type:tasks:rate5m';
 const FAILURE_RATIO = 'fleet:worker_type:task_failure_ratio:rate5m';
 const quantile = (what: 'task_duration_seconds' | 'task_queue_wait_seconds', p: number) => `fleet:worker_type:${what}:p${p}_5m`;
@@ -59,7 +62,6 @@ export const taskMetrics: Area = {
           expr: guarded('failure_ratio', FAILURE_RATIO),
           for: k.failure_for,
           severity: 'warning',
-          collector: 'redis',
           summary: 'Tasks of worker type {{ $labels.worker_type }} fail',
           description: prose`{{ $value | humanizePercentage }} of the tasks of worker type {{ $labels.worker_type }} finished
             with an outcome other than ok over 5m (threshold ${perWorkerTypeTemplate('failure_ratio', pct)}, at least
@@ -70,7 +72,6 @@ export const taskMetrics: Area = {
           expr: guarded('duration_p95_seconds', quantile('task_duration_seconds', 95)),
           for: k.duration_for,
           severity: 'warning',
-          collector: 'redis',
           summary: 'Tasks of worker type {{ $labels.worker_type }} are slow',
           description: prose`The 95th percentile duration of the tasks of worker type {{ $labels.worker_type }} is
             {{ $value | humanizeDuration }} over 5m (threshold ${perWorkerTypeTemplate('duration_p95_seconds', human)}),
@@ -81,7 +82,6 @@ export const taskMetrics: Area = {
           expr: guarded('queue_wait_p95_seconds', quantile('task_queue_wait_seconds', 95)),
           for: k.queue_wait_for,
           severity: 'warning',
-          collector: 'redis',
           summary: 'Tasks of worker type {{ $labels.worker_type }} wait long in the queue',
           description: prose`The 95th percentile queue wait of the tasks of worker type {{ $labels.worker_type }}
             (first delivery minus enqueue time) is {{ $value | humanizeDuration }} over 5m (threshold
