@@ -77,7 +77,7 @@ test('the overview filters by worker type and the streams dashboard by stream', 
 test('the tasks dashboard repeats its percentile panels per worker type and draws queue wait as a heatmap of buckets', () => {
   const tasks = built.find((d) => d.spec.uid === 'fleet-tasks')!.json as Json;
   const byTitle = (title: string) => (tasks.panels as Json[]).find((p) => p.title === title)!;
-  for (const title of ['Task duration p50 / p95 / p99', 'Queue wait p50 / p95 / p99']) {
+  for (const title of ['Task duration p50 / p95 / p99: $worker_type', 'Queue wait p50 / p95 / p99: $worker_type']) {
     const p = byTitle(title);
     assert.equal(p.repeat, 'worker_type', title);
     assert.deepEqual(p.targets.map((t: Json) => t.legendFormat), ['p50', 'p95', 'p99'], title);

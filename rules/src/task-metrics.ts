@@ -76,7 +76,7 @@ export const taskMetrics: Area = {
           description: prose`The 95th percentile duration of the tasks of worker type {{ $labels.worker_type }} is
             {{ $value | humanizeDuration }} over 5m (threshold ${perWorkerTypeTemplate('duration_p95_seconds', human)}),
             for ${k.duration_for}: a slow dependency or heavier input; the backlog grows if it lasts.`,
-          panel: panel('Task duration p50 / p95 / p99'),
+          panel: panel('Task duration p50 / p95 / p99: $worker_type'),
         }),
         alert('FleetTaskQueueWaitHigh', {
           expr: guarded('queue_wait_p95_seconds', quantile('task_queue_wait_seconds', 95)),
@@ -87,7 +87,7 @@ export const taskMetrics: Area = {
             (first delivery minus enqueue time) is {{ $value | humanizeDuration }} over 5m (threshold
             ${perWorkerTypeTemplate('queue_wait_p95_seconds', human)}), for ${k.queue_wait_for}: too few workers
             for the arrivals, or entries stranded on dead consumers before someone reclaimed them.`,
-          panel: panel('Queue wait p50 / p95 / p99'),
+          panel: panel('Queue wait p50 / p95 / p99: $worker_type'),
         }),
       ],
     };

@@ -39,7 +39,7 @@ export function tasks(t: Thresholds): DashboardSpec {
         { description: 'Tasks finished per second by outcome (ok, error, or what workers record).', stacked: true },
       ),
       row(5, 'Task duration per worker type'),
-      timeseries(6, 'Task duration p50 / p95 / p99', 's', quantiles('task_duration_seconds'), {
+      timeseries(6, 'Task duration p50 / p95 / p99: $worker_type', 's', quantiles('task_duration_seconds'), {
         description: `Percentiles of task duration over 5m for worker type $worker_type, from the histogram (one panel per type). Line: duration_p95_seconds where a default is set (${d.duration_p95_seconds ?? 'none by default'}).`,
         w: 6,
         min: 0,
@@ -47,7 +47,7 @@ export function tasks(t: Thresholds): DashboardSpec {
         ...line(d.duration_p95_seconds),
       }),
       row(7, 'Queue wait per worker type'),
-      timeseries(8, 'Queue wait p50 / p95 / p99', 's', quantiles('task_queue_wait_seconds'), {
+      timeseries(8, 'Queue wait p50 / p95 / p99: $worker_type', 's', quantiles('task_queue_wait_seconds'), {
         description: `Percentiles of queue wait (first delivery minus enqueue time) over 5m for worker type $worker_type (one panel per type). Line: queue_wait_p95_seconds (${d.queue_wait_p95_seconds ?? 'none'}).`,
         w: 6,
         min: 0,
