@@ -71,6 +71,24 @@ test('the overview filters by worker type and the streams dashboard by stream', 
   const names = (uid: string) => (built.find((d) => d.spec.uid === uid)!.json as Json).templating.list.map((v: Json) => v.name);
   assert.ok(names('fleet-overview').includes('worker_type'));
   assert.ok(names('fleet-streams').includes('stream'));
+  assert.ok(names('fleet-tasks').includes('worker_type'));
+});
+
+test('the tasks dashboard repeats its percentile panels per worker type and draws queue wait as a heatmap of buckets', () => {
+  const tasks = built.find((d) => d.spec.uid === 'fleet-tasks')!.json as Json;
+  const byTitle = (title: string) => (tasks.panels as Json[]).find((p) => p.title === title)!;
+  for (const title of ['Task duration p50 / p95 / p99: $worker_type', 'Queue wait p50 / p95 / p99: $worker_type']) {
+    const p = byTitle(title);
+    assert.equal(p.repeat, 'worker_type', title);
+    assert.deepEqual(p.targets.map((t: Json) => t.legendFormat), ['p50', 'p95', 'p99'], title);
+  }
+  const heat = byTitle('Queue wait heatmap');
+  assert.equal(heat.type, 'heatmap');
+  assert.equal(heat.targets[0].format, 'heatmap');
+  assert.match(heat.targets[0].expr, /^sum by \(le\) \(.*increase\(fleet_task_queue_wait_seconds_bucket\{/);
+  // Replicas of the exporter report the same counters: every raw task query merges them with max before summing.
+  for (const p of panelsOf(tasks))
+    for (const t of p.targets) if (/\bfleet_task/.test(t.expr)) assert.match(t.expr, /max by \(/, `${p.title}: ${t.expr}`);
 });
 
 test('every panel has a unit, a description and a unique id on its dashboard', () => {

@@ -59,7 +59,8 @@ test('a bad thresholds file fails generation with the key path of every problem,
     const bad = join(dir, 'team.yml');
     writeFileSync(
       bad,
-      ['redis: { memory_warning_ratio: 80 }', 'workers: { down_for: soon }', 'streams: { overrides: { lookup: { backlog_hgih: 5 } } }', 'ec2: { cpu_high: 0.5 }'].join('\n'),
+      ['redis: { memory_warning_ratio: 80 }', 'workers: { down_for: soon }', 'streams: { overrides: { lookup: { backlog_hgih: 5 } } }', 'ec2: { cpu_high: 0.5 }',
+        'task_metrics: { overrides: { lookup: { duration_p95: 30, failure_ratio: 5 } } }'].join('\n'),
     );
     const r = generate('--thresholds', bad, '--out', join(dir, 'out'));
     assert.equal(r.status, 2, r.out);
@@ -67,6 +68,8 @@ test('a bad thresholds file fails generation with the key path of every problem,
     assert.match(r.out, /workers\.down_for: must be a duration/);
     assert.match(r.out, /streams\.overrides\.lookup\.backlog_hgih: unknown key/);
     assert.match(r.out, /ec2\.cpu_high: unknown key/);
+    assert.match(r.out, /task_metrics\.overrides\.lookup\.duration_p95: unknown key/);
+    assert.match(r.out, /task_metrics\.overrides\.lookup\.failure_ratio: is a ratio \(0\.\.1\)/);
     assert.deepEqual(readdirSync(dir), ['team.yml'], 'nothing was written');
   });
 });

@@ -28,6 +28,7 @@ const CONTRACT_ALERTS = [
   'FleetSandboxZombie', 'FleetSandboxErrored', 'FleetSandboxLongLived', 'FleetInstanceCPUHigh',
   'FleetInstanceMemoryHigh', 'FleetInstanceStatusCheckFailed', 'FleetCloudWatchStale', 'FleetHostCPUHigh',
   'FleetHostMemoryHigh', 'FleetHostDiskFull', 'FleetEndpointDown',
+  'FleetTaskFailureRateHigh', 'FleetTaskLatencyHigh', 'FleetTaskQueueWaitHigh',
 ];
 
 /** Metric names of the contract (shared/design.md), packed as there. */
@@ -55,7 +56,10 @@ const CONTRACT_METRICS = new Set([
   'fleet_ec2_instances', 'fleet_ec2_instance_info', 'fleet_ec2_instance_state', 'fleet_ec2_instance_status_check_ok',
   'fleet_ec2_cpu_utilization_ratio', 'fleet_ec2_memory_utilization_ratio', 'fleet_cloudwatch_datapoint_age_seconds',
   'fleet_aws_requests_total', 'fleet_cloudwatch_metrics_requested_total',
+  'fleet_tasks_total', 'fleet_task_duration_seconds', 'fleet_task_queue_wait_seconds',
 ]);
+/** A contract metric, or a histogram's series (_bucket, _sum, _count) of one. */
+const isContractMetric = (m: string) => CONTRACT_METRICS.has(m) || CONTRACT_METRICS.has(m.replace(/_(bucket|sum|count)$/, ''));
 /** Series from outside the exporter that alerts may use. */
 const isExternalMetric = (m: string) =>
   m === 'up' || m === 'probe_success' || m.startsWith('process_') || m.startsWith('node_');
@@ -88,6 +92,12 @@ const testFiles = () =>
     .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
     .sort()
     .map((f) => join(TESTS, f));
+/** Cases for the example thresholds (rules/tests/example): where alerts that are off by default fire. */
+const exampleTestFiles = () =>
+  readdirSync(join(TESTS, 'example'))
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => join(TESTS, 'example', f));
 const readYaml = <T>(path: string) => load(readFileSync(path, 'utf8')) as T;
 const allRules = () => ruleFiles().flatMap((f) => readYaml<RuleFile>(f).groups.flatMap((g) => g.rules));
 
@@ -223,7 +233,7 @@ test('alerts depend only on contract metrics, up, process metrics, node_exporter
     });
   for (const r of rules.filter((x) => x.alert)) {
     for (const m of leaves(r.expr)) {
-      assert.ok(CONTRACT_METRICS.has(m) || isExternalMetric(m), `${r.alert} depends on ${m}, which is not in the contract`);
+      assert.ok(isContractMetric(m) || isExternalMetric(m), `${r.alert} depends on ${m}, which is not in the contract`);
     }
   }
   // the parser sees what it should
@@ -237,7 +247,7 @@ test('promtool tests: every alert has a firing case with exact labels and annota
   const firing = new Map<string, number>();
   const quiet = new Map<string, number>();
   let healthy = false;
-  for (const f of testFiles()) {
+  for (const f of [...testFiles(), ...exampleTestFiles()]) {
     const doc = readYaml<TestFile>(f);
     assert.deepEqual(doc.rule_files, ['../*.rules.yml'], `${f}: rule_files`);
     for (const t of doc.tests) {

@@ -94,7 +94,7 @@ test('every dashboard query parses and runs, and the ones the demo feeds return 
 });
 
 test('the template variables list the demo fleet\'s worker types and streams', async () => {
-  for (const [metric, label, value] of [['fleet_workers_alive', 'worker_type', 'score'], ['fleet_stream_length', 'stream', 'stream.score']] as const) {
+  for (const [metric, label, value] of [['fleet_workers_alive', 'worker_type', 'score'], ['fleet_stream_length', 'stream', 'stream.score'], ['fleet_tasks_total', 'worker_type', 'lookup']] as const) {
     const r = (await (await fetch(`${stack!.urls.prometheus}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
     assert.ok(r.data.includes(value), `label_values(${metric}, ${label}) has ${value}: ${r.data.join(', ')}`);
   }

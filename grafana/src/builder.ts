@@ -25,7 +25,7 @@ export interface ValueMapping {
   color: string;
 }
 
-export type PanelKind = 'timeseries' | 'stat' | 'table' | 'bargauge' | 'gauge';
+export type PanelKind = 'timeseries' | 'stat' | 'table' | 'bargauge' | 'gauge' | 'heatmap';
 
 export interface PanelSpec {
   kind: PanelKind;
@@ -44,6 +44,8 @@ export interface PanelSpec {
   max?: number;
   stacked?: boolean;
   bars?: boolean;
+  /** Repeat the panel once per selected value of this variable (small multiples). */
+  repeat?: string;
   /** Why the demo fleet cannot fill this panel (read by the end-to-end test). */
   notFilledByDemo?: string;
 }
@@ -92,6 +94,8 @@ export const stat = panel('stat');
 export const table = panel('table');
 export const bargauge = panel('bargauge');
 export const gauge = panel('gauge');
+/** A heatmap of a histogram: its targets return per-`le` counts (format heatmap). */
+export const heatmap = panel('heatmap');
 
 const GREEN_RED = (red: number): Threshold[] => [
   { value: null, color: 'green' },
@@ -110,13 +114,13 @@ export const upLevels = (ok = 1): Threshold[] => [
 
 export const WIDTH = 24;
 
-function targetJson(t: Target, i: number, asTable: boolean): object {
+function targetJson(t: Target, i: number, kind: PanelKind): object {
   return {
     datasource: DATASOURCE,
     expr: t.expr,
-    // Table panels want one row per series with its labels as columns.
-    format: asTable ? 'table' : 'time_series',
-    legendFormat: t.legendFormat ?? '__auto',
+    // Table panels want one row per series with its labels as columns; heatmaps one bucket per `le`.
+    format: kind === 'table' ? 'table' : kind === 'heatmap' ? 'heatmap' : 'time_series',
+    legendFormat: t.legendFormat ?? (kind === 'heatmap' ? '{{le}}' : '__auto'),
     range: !t.instant,
     instant: Boolean(t.instant),
     refId: String.fromCharCode(65 + i),
@@ -165,6 +169,16 @@ function options(p: PanelSpec): object {
       return { reduceOptions: reduce, displayMode: 'gradient', orientation: 'horizontal', showUnfilled: true };
     case 'table':
       return { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
+    case 'heatmap':
+      return {
+        calculate: false,
+        cellGap: 1,
+        color: { mode: 'scheme', scheme: 'Oranges', steps: 64 },
+        yAxis: { axisPlacement: 'left', unit: p.unit },
+        rowsFrame: { layout: 'le' },
+        tooltip: { mode: 'single', yHistogram: true },
+        legend: { show: true },
+      };
   }
 }
 
@@ -207,8 +221,9 @@ export function layout(items: Item[]): object[] {
       gridPos: { h, w, x, y },
       fieldConfig: fieldConfig(item),
       options: options(item),
-      targets: item.targets.map((t, i) => targetJson(isTable ? { ...t, instant: true } : t, i, isTable)),
+      targets: item.targets.map((t, i) => targetJson(isTable ? { ...t, instant: true } : t, i, item.kind)),
       ...(isTable ? { transformations: TABLE_TRANSFORMS } : {}),
+      ...(item.repeat ? { repeat: item.repeat, repeatDirection: 'h', maxPerRow: 4 } : {}),
     });
     x += w;
     rowHeight = Math.max(rowHeight, h);

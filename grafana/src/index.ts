@@ -8,10 +8,11 @@ import { overview } from './dashboards/overview.js';
 import { postgres } from './dashboards/postgres.js';
 import { sandboxes } from './dashboards/sandboxes.js';
 import { streams } from './dashboards/streams.js';
+import { tasks } from './dashboards/tasks.js';
 
 /** The dashboards in link order; each is written to dashboards/<uid>.json. */
 export function dashboardSpecs(t: Thresholds): DashboardSpec[] {
-  return [overview(t), streams(t), postgres(t), sandboxes(t), ec2(t), exporter()];
+  return [overview(t), streams(t), tasks(t), postgres(t), sandboxes(t), ec2(t), exporter()];
 }
 
 export interface BuiltDashboard {

@@ -3,7 +3,7 @@
  * runbook_url and dashboard_url on every alert, as kubernetes-mixin's helper
  * does), recording rules, per-stream thresholds and PromQL/prose formatting.
  */
-import type { StreamKey, Thresholds } from './thresholds.js';
+import type { StreamKey, Thresholds, WorkerTypeKey } from './thresholds.js';
 
 export const JOB = 'job="fleet-exporter"';
 
@@ -50,6 +50,13 @@ export interface RuleContext {
   perStreamExpr(key: StreamKey, build: (matcher: string, value: number) => string): string;
   /** A Go template printing the threshold of the alert's stream. */
   perStreamTemplate(key: StreamKey, fmt?: (value: number) => string): string;
+  /**
+   * The same per worker type (task_metrics.defaults / overrides); a null
+   * threshold means none, and `none` is the expression when no type has one.
+   */
+  perWorkerTypeExpr(key: WorkerTypeKey, build: (matcher: string, value: number) => string, none: string): string;
+  /** A Go template printing the threshold of the alert's worker type ("none" where it has none). */
+  perWorkerTypeTemplate(key: WorkerTypeKey, fmt?: (value: number) => string): string;
 }
 
 /** A rule area: one group, written to rules/<file>. */
@@ -87,31 +94,49 @@ export function pq(strings: TemplateStringsArray, ...vals: unknown[]): string {
 export const prose = (strings: TemplateStringsArray, ...vals: unknown[]): string =>
   joinTemplate(strings, vals).replace(/\s+/g, ' ').trim();
 
-interface StreamBucket {
-  value: number;
+interface LabelBucket {
+  value: number | null;
   matcher: string;
-  /** The streams of an override bucket; null for the default bucket. */
-  streams: string[] | null;
+  /** The label values of an override bucket; null for the default bucket. */
+  names: string[] | null;
 }
 
 /**
- * Per-stream thresholds covering every stream exactly once: one bucket per
- * distinct override value, plus the default for all other streams (last).
+ * Per-label-value thresholds covering every value exactly once: one bucket
+ * per distinct override value, plus the default for all other values (last).
+ * A null value means "no threshold" (its bucket is left out of expressions).
  */
-function perStream(t: Thresholds, key: StreamKey): StreamBucket[] {
-  const def = t.streams.defaults[key];
-  const byValue = new Map<number, string[]>();
-  for (const [stream, o] of Object.entries(t.streams.overrides)) {
+function perLabel(label: string, def: number | null, overrides: Record<string, Partial<Record<string, number | null>>>, key: string): LabelBucket[] {
+  const byValue = new Map<number | null, string[]>();
+  for (const [name, o] of Object.entries(overrides)) {
     const v = o[key];
     if (v === undefined || v === def) continue;
-    byValue.set(v, [...(byValue.get(v) ?? []), stream]);
+    byValue.set(v, [...(byValue.get(v) ?? []), name]);
   }
   const all = [...byValue.values()].flat().sort();
-  const out: StreamBucket[] = [...byValue.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([value, streams]) => ({ value, matcher: `stream=~"${streams.sort().map(promRegex).join('|')}"`, streams }));
-  out.push({ value: def, matcher: all.length ? `stream!~"${all.map(promRegex).join('|')}"` : '', streams: null });
+  const out: LabelBucket[] = [...byValue.entries()]
+    .sort((a, b) => (a[0] ?? Infinity) - (b[0] ?? Infinity))
+    .map(([value, names]) => ({ value, matcher: `${label}=~"${names.sort().map(promRegex).join('|')}"`, names }));
+  out.push({ value: def, matcher: all.length ? `${label}!~"${all.map(promRegex).join('|')}"` : '', names: null });
   return out;
+}
+
+/** One expression from per-label buckets joined with `or`; null buckets are left out. */
+function bucketsExpr(buckets: LabelBucket[], build: (matcher: string, value: number) => string, none: string): string {
+  const parts = buckets.flatMap(({ matcher, value }) => (value === null ? [] : [build(matcher, value)]));
+  if (parts.length === 0) return none;
+  return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join('\nor\n');
+}
+
+/** A Go template printing the threshold of the alert's label value. */
+function bucketsTemplate(buckets: LabelBucket[], label: string, fmt: (value: number) => string): string {
+  const show = (v: number | null) => (v === null ? 'none' : fmt(v));
+  const def = show(buckets[buckets.length - 1]!.value);
+  if (buckets.length === 1) return def;
+  const branches = buckets
+    .slice(0, -1)
+    .map(({ value, names }, i) => `{{ ${i ? 'else if' : 'if'} match ${JSON.stringify(`^(${names!.map(regexEscape).join('|')})$`)} $labels.${label} }}${show(value)}`);
+  return `${branches.join('')}{{ else }}${def}{{ end }}`;
 }
 
 export function ruleContext(t: Thresholds, panelPath: PanelPath): RuleContext {
@@ -126,17 +151,16 @@ export function ruleContext(t: Thresholds, panelPath: PanelPath): RuleContext {
       return rule;
     },
     perStreamExpr(key, build) {
-      const parts = perStream(t, key).map(({ matcher, value }) => build(matcher, value));
-      return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join('\nor\n');
+      return bucketsExpr(perLabel('stream', t.streams.defaults[key], t.streams.overrides, key), build, '');
     },
     perStreamTemplate(key, fmt = String) {
-      const buckets = perStream(t, key);
-      const def = fmt(buckets[buckets.length - 1]!.value);
-      if (buckets.length === 1) return def;
-      const branches = buckets
-        .slice(0, -1)
-        .map(({ value, streams }, i) => `{{ ${i ? 'else if' : 'if'} match ${JSON.stringify(`^(${streams!.map(regexEscape).join('|')})$`)} $labels.stream }}${fmt(value)}`);
-      return `${branches.join('')}{{ else }}${def}{{ end }}`;
+      return bucketsTemplate(perLabel('stream', t.streams.defaults[key], t.streams.overrides, key), 'stream', fmt);
+    },
+    perWorkerTypeExpr(key, build, none) {
+      return bucketsExpr(perLabel('worker_type', t.task_metrics.defaults[key], t.task_metrics.overrides, key), build, none);
+    },
+    perWorkerTypeTemplate(key, fmt = String) {
+      return bucketsTemplate(perLabel('worker_type', t.task_metrics.defaults[key], t.task_metrics.overrides, key), 'worker_type', fmt);
     },
   };
 }

@@ -7,12 +7,13 @@ import { postgres } from './postgres.js';
 import { redis } from './redis.js';
 import { sandboxes } from './sandboxes.js';
 import { streams } from './streams.js';
+import { taskMetrics } from './task-metrics.js';
 import { tasks } from './tasks.js';
 import type { Thresholds } from './thresholds.js';
 import { workers } from './workers.js';
 
 /** The rule areas; each is written to rules/<area.file>. */
-export const AREAS: Area[] = [exporter, workers, streams, redis, postgres, tasks, sandboxes, ec2, host];
+export const AREAS: Area[] = [exporter, workers, streams, redis, postgres, tasks, taskMetrics, sandboxes, ec2, host];
 
 export interface PanelLink {
   dashboard_uid: string;

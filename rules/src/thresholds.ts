@@ -22,6 +22,13 @@ const streamDefaults = section({
   backlog_high: count,
 });
 
+// Per worker type; null = no threshold (the alert stays quiet for that type).
+const workerTypeDefaults = section({
+  failure_ratio: ratio.nullable(),
+  duration_p95_seconds: seconds.nullable(),
+  queue_wait_p95_seconds: seconds.nullable(),
+});
+
 /** Every key of rules/thresholds.yml; unknown keys are errors too. */
 export const thresholdsSchema = section({
   links: section({ runbook_base_url: z.string(), grafana_url: z.string() }),
@@ -72,6 +79,15 @@ export const thresholdsSchema = section({
     tasks_stuck_for: duration,
     operation_stuck_for: duration,
   }),
+  task_metrics: section({
+    defaults: workerTypeDefaults,
+    // Exact worker type -> the keys of `defaults` it replaces.
+    overrides: z.record(z.string(), workerTypeDefaults.partial()).default({}),
+    min_tasks: count,
+    failure_for: duration,
+    duration_for: duration,
+    queue_wait_for: duration,
+  }),
   sandboxes: section({
     zombie_idle_seconds: seconds,
     zombie_for: duration,
@@ -108,6 +124,7 @@ export const thresholdsSchema = section({
 
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 export type StreamKey = keyof Thresholds['streams']['defaults'];
+export type WorkerTypeKey = keyof Thresholds['task_metrics']['defaults'];
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

@@ -21,6 +21,8 @@ const RETRY_BACKOFF_SECONDS = 3;
 const HEARTBEAT_TTL_SECONDS = 15;
 /** Tasks that fail outright (acked, outcome `error`), besides the poison message's attempts. */
 const FAILURE_RATIO = 0.03;
+/** Entries kept in the seed-style latency list (`latency:{type}`, elapsed ms, newest first). */
+const LATENCY_LIST_LENGTH = 1000;
 
 type Entry = [id: string, fields: string[]];
 
@@ -86,7 +88,15 @@ export class DemoWorker {
       const failed = poison || Math.random() < FAILURE_RATIO;
       this.heartbeat.observe({ outcome: failed ? 'error' : 'ok', durationSeconds: taskSeconds, waitSeconds });
       if (!poison) {
-        await this.redis.multi().xack(this.type.stream, this.type.group, id).xdel(this.type.stream, id).exec();
+        // Also the seed's latency list (LPUSH + LTRIM of elapsed ms) the exporter reads as fleet_task_recent_duration_seconds.
+        const latency = `latency:${this.type.name}`;
+        await this.redis
+          .multi()
+          .xack(this.type.stream, this.type.group, id)
+          .xdel(this.type.stream, id)
+          .lpush(latency, Math.round(taskSeconds * 1000))
+          .ltrim(latency, 0, LATENCY_LIST_LENGTH - 1)
+          .exec();
         return;
       }
       const attempt = (this.attempts.get(id) ?? 1) + 1;
