@@ -12,7 +12,7 @@ test('fleet_exporter_build_info carries the version, the git commit of the build
   assert.match(revision, /^[0-9a-f]{40}$/);
   execFileSync('git', ['merge-base', '--is-ancestor', revision, 'HEAD'], { cwd: REPO_ROOT });
   const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
-  const e = await ExporterProcess.start({});
+  const e = await ExporterProcess.start({ redis: { url: 'redis://127.0.0.1:1/0' } });
   try {
     const { body } = await e.text('/metrics');
     assert.match(body, new RegExp(`^fleet_exporter_build_info\\{version="${version}",revision="${revision}",nodejs_version="${process.version}"\\} 1$`, 'm'));

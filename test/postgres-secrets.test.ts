@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, loadSeedSchemas, PASSWORD_ROLE, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { waitFor } from './helpers/net.js';
 
 const MAIN = new URL('../src/main.js', import.meta.url).pathname;
 const RIGHT = 'S3cr3t-p@ss/w0rd';
@@ -28,15 +29,9 @@ async function runExporter(dir: string, config: string): Promise<Run> {
   child.stdout!.on('data', (d) => (stderr += d));
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      try {
-        await fetch(`${base}/healthz`);
-        break;
-      } catch (err) {
-        if (i > 100) throw new Error(`exporter did not start: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok ?? false, 30_000).catch(() => {
+      throw new Error(`exporter did not start: ${stderr}`);
+    });
     const bodies: Record<string, string> = {};
     for (const path of ['/metrics', '/metrics', '/', '/healthz', '/readyz']) bodies[path] = await (await fetch(base + path)).text();
     return { bodies, stderr };

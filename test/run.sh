@@ -43,4 +43,4 @@ npm run build
 # Lint (ESLint, Prettier) before the tests, so CI fails on either.
 npm run lint
 # Test files run two at a time: they start their own servers on free ports.
-exec node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 dist/test/*.test.js
+exec node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=900000 dist/test/*.test.js
