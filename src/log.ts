@@ -65,5 +65,6 @@ export function toLogfmt(record: Record<string, unknown>): string {
 function logfmtValue(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
   // Quote (with JSON's escapes) when a value would otherwise be ambiguous, as go-logfmt does.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be quoted
   return s === '' || /[\s="\\\u0000-\u001f\u007f]/.test(s) ? JSON.stringify(s) : s;
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_WAIT_BUCKETS } from '../src/heartbeat/index.js';
 import { ExporterProcess } from './helpers/exporter.js';
-import { parseExposition, promtoolCheckMetrics, valueOf, type ParsedSample } from './helpers/exposition.js';
+import { promtoolCheckMetrics, valueOf, type ParsedSample } from './helpers/exposition.js';
 import { sleep, waitFor } from './helpers/net.js';
 import { parseOpenMetricsStrict } from './helpers/python.js';
 import { TestRedis } from './helpers/redis.js';
