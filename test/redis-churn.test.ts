@@ -15,7 +15,7 @@ const gc = runInNewContext('gc') as () => void;
 const FLEET = 40;
 const SCRAPES = 1000;
 
-test(`under stream churn, ${SCRAPES} scrapes report the fleet that exists, and the heap floor stays flat`, async () => {
+test(`under stream churn, ${SCRAPES} scrapes report the fleet that exists, and the heap floor stays flat`, async (t) => {
   const redis = await TestRedis.start();
   const r = redis.client();
   const config = parseConfig(
@@ -69,6 +69,7 @@ test(`under stream churn, ${SCRAPES} scrapes report the fleet that exists, and t
     // Discovery lags churn by an interval or two: never more than a few streams beyond the fleet.
     assert.ok(maxSeries <= FLEET + 10, `at most ${FLEET + 10} worker types at once, saw ${maxSeries}`);
     const [early, late] = [Math.min(...floors.slice(1, 4)), Math.min(...floors.slice(-3))];
+    t.diagnostic(`worker types at most ${maxSeries} (fleet ${FLEET}); heap floor ${(early / 2 ** 20).toFixed(1)} → ${(late / 2 ** 20).toFixed(1)} MiB`);
     assert.ok(late - early < 2 * 1024 * 1024, `heap floor ${(early / 2 ** 20).toFixed(1)} MiB → ${(late / 2 ** 20).toFixed(1)} MiB`);
   } finally {
     await engine.close();
