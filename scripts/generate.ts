@@ -13,6 +13,7 @@ import { buildDashboards, dashboardFiles, dashboardSpecs, panelFinder } from '..
 import { ruleFiles } from '../rules/src/index.js';
 import { loadThresholds, REPO_ROOT } from '../rules/src/thresholds.js';
 import { configJsonSchema, configMarkdown } from './config-docs.js';
+import { kubernetesFiles } from './kubernetes.js';
 import { metricsReference } from './metrics-docs.js';
 
 /** Every generated file: path relative to the repository root -> content. */
@@ -20,9 +21,10 @@ export function generatedFiles(thresholds?: string, root = fileURLToPath(REPO_RO
   const t = loadThresholds(thresholds);
   const built = buildDashboards(dashboardSpecs(t));
   const rules = ruleFiles(t, panelFinder(built));
+  const sources = new Map([...rules.files, ...dashboardFiles(built)]);
   return new Map([
-    ...rules.files,
-    ...dashboardFiles(built),
+    ...sources,
+    ...kubernetesFiles(sources),
     ['grafana/src/alert-panels.json', `${JSON.stringify(rules.alertPanels, null, 2)}\n`],
     ['docs/configuration.md', configMarkdown()],
     ['docs/config.schema.json', `${JSON.stringify(configJsonSchema(), null, 2)}\n`],
