@@ -15,6 +15,7 @@ import { loadThresholds, REPO_ROOT } from '../rules/src/thresholds.js';
 import { configJsonSchema, configMarkdown } from './config-docs.js';
 import { kubernetesFiles } from './kubernetes.js';
 import { metricsReference } from './metrics-docs.js';
+import { mixinFiles } from './mixin.js';
 
 /** Every generated file: path relative to the repository root -> content. */
 export function generatedFiles(thresholds?: string, root = fileURLToPath(REPO_ROOT)): Map<string, string> {
@@ -25,6 +26,7 @@ export function generatedFiles(thresholds?: string, root = fileURLToPath(REPO_RO
   return new Map([
     ...sources,
     ...kubernetesFiles(sources),
+    ...mixinFiles(t, sources, (s) => ruleFiles(s, panelFinder(built)).files),
     ['grafana/src/alert-panels.json', `${JSON.stringify(rules.alertPanels, null, 2)}\n`],
     ['docs/configuration.md', configMarkdown()],
     ['docs/config.schema.json', `${JSON.stringify(configJsonSchema(), null, 2)}\n`],

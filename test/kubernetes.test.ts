@@ -66,7 +66,7 @@ test('generate:check fails when a rule file changes without the PrometheusRule, 
   const dir = mkdtempSync(join(tmpdir(), 'fleet-k8s-'));
   const check = () => spawnSync(process.execPath, [GENERATE, '--check', '--out', dir], { cwd: ROOT, encoding: 'utf8' });
   try {
-    for (const d of ['rules', 'dashboards', 'deploy', 'docs', 'grafana']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+    for (const d of ['rules', 'dashboards', 'deploy', 'docs', 'grafana', 'mixin']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
     assert.equal(check().status, 0, check().stdout);
     for (const file of ['rules/streams.rules.yml', 'deploy/kubernetes/monitoring/prometheus-rule.yaml']) {
       const path = join(dir, file);
