@@ -176,9 +176,9 @@ The shipped alerts, recording rules and dashboards of fleet-exporter as a
 [monitoring mixin](https://monitoring.mixins.dev/). With the default \`_config\`
 it evaluates to exactly \`rules/*.rules.yml\` and \`dashboards/*.json\`.
 
-    jb install github.com/fleet-exporter/fleet-exporter/mixin@main
+    jb install github.com/fleet-exporter/fleet-exporter/mixin@main  # vendor/github.com/fleet-exporter/fleet-exporter/mixin
 
-    local fleet = (import 'fleet-exporter-mixin/mixin.libsonnet') + {
+    local fleet = (import 'github.com/fleet-exporter/fleet-exporter/mixin/mixin.libsonnet') + {
       _config+:: {
         fleetExporterSelector: 'job="fleet-exporter",namespace="workers"',
         thresholds+: { streams+: { defaults+: { backlog_high: 5000 } } },
