@@ -271,6 +271,9 @@ const SCOPE_VARIABLES: Variable[] = [
   { name: 'instance', label: 'Instance', query: 'label_values(fleet_exporter_build_info{cluster=~"$cluster",job=~"$job"}, instance)' },
 ];
 
+/** label_values(selector, label) listing only the selected exporters' values. */
+const scopeLabelValues = (query: string): string => query.replace(/^label_values\(([^,]+),/, (_, selector: string) => `label_values(${scopeQuery(selector)},`);
+
 export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object {
   const panels = layout(spec.items);
   const json = {
@@ -324,7 +327,9 @@ export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object
       targetBlank: false,
       tooltip: '',
     })),
-    templating: { list: [DATASOURCE_VARIABLE, ...[...SCOPE_VARIABLES, ...spec.variables.map((v) => ({ allValue: '.*', ...v }))].map(variableJson)] },
+    templating: {
+      list: [DATASOURCE_VARIABLE, ...[...SCOPE_VARIABLES, ...spec.variables.map((v) => ({ allValue: '.*', ...v, query: scopeLabelValues(v.query) }))].map(variableJson)],
+    },
     panels,
   };
   return json;
