@@ -13,16 +13,20 @@ import { buildDashboards, dashboardFiles, dashboardSpecs, panelFinder } from '..
 import { ruleFiles } from '../rules/src/index.js';
 import { loadThresholds, REPO_ROOT } from '../rules/src/thresholds.js';
 import { configJsonSchema, configMarkdown } from './config-docs.js';
+import { kubernetesFiles } from './kubernetes.js';
 import { metricsReference } from './metrics-docs.js';
+import { mixinFiles } from './mixin.js';
 
 /** Every generated file: path relative to the repository root -> content. */
 export function generatedFiles(thresholds?: string, root = fileURLToPath(REPO_ROOT)): Map<string, string> {
   const t = loadThresholds(thresholds);
   const built = buildDashboards(dashboardSpecs(t));
   const rules = ruleFiles(t, panelFinder(built));
+  const sources = new Map([...rules.files, ...dashboardFiles(built)]);
   return new Map([
-    ...rules.files,
-    ...dashboardFiles(built),
+    ...sources,
+    ...kubernetesFiles(sources),
+    ...mixinFiles(t, sources, (s) => ruleFiles(s, panelFinder(built)).files),
     ['grafana/src/alert-panels.json', `${JSON.stringify(rules.alertPanels, null, 2)}\n`],
     ['docs/configuration.md', configMarkdown()],
     ['docs/config.schema.json', `${JSON.stringify(configJsonSchema(), null, 2)}\n`],

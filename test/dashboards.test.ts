@@ -35,15 +35,12 @@ test('dashboards/ holds only the generated dashboard JSON (npm run generate writ
   assert.deepEqual(readdirSync(new URL('dashboards/', ROOT)).sort(), expected);
 });
 
-test('panel ids are the panels\' own: adding or reordering panels changes no other id or alert link', () => {
+test("panel ids are the panels' own: adding or reordering panels changes no other id or alert link", () => {
   const links = (specs: DashboardSpec[]) => ruleFiles(thresholds, panelFinder(buildDashboards(specs))).alertPanels;
-  const ids = (specs: DashboardSpec[]) =>
-    buildDashboards(specs).flatMap((d) => (d.json as Json).panels.map((p: Json) => [p.id, `${d.spec.uid} / ${p.type} ${p.title}`]));
+  const ids = (specs: DashboardSpec[]) => buildDashboards(specs).flatMap((d) => (d.json as Json).panels.map((p: Json) => [p.id, `${d.spec.uid} / ${p.type} ${p.title}`]));
   const specs = dashboardSpecs(thresholds);
   const changed = specs.map((d) =>
-    d.uid === 'fleet-streams'
-      ? { ...d, items: [stat(99, 'New panel', 'short', [], { description: 'added at the top' }), ...d.items.slice().reverse()] }
-      : d,
+    d.uid === 'fleet-streams' ? { ...d, items: [stat(99, 'New panel', 'short', [], { description: 'added at the top' }), ...d.items.slice().reverse()] } : d,
   );
   assert.deepEqual(links(changed), links(specs));
   const before = new Map(ids(specs).map(([id, title]) => [title, id]));
@@ -64,6 +61,29 @@ test('every dashboard has a datasource variable that every panel and query uses'
         assert.ok(typeof t.expr === 'string' && t.expr.length > 0, `${json.uid} / ${p.title}: query in expr`);
       }
     }
+  }
+});
+
+test("every query of the exporter's series filters on the job, instance and cluster variables; every dashboard has them", () => {
+  for (const { json } of built as { json: Json }[]) {
+    const names = json.templating.list.map((v: Json) => v.name);
+    for (const v of ['cluster', 'job', 'instance']) assert.ok(names.includes(v), `${json.uid}: variable ${v}`);
+    assert.match(json.title, /^Fleet \/ /, `${json.uid}: title prefix`);
+  }
+  const queries = panelQueries(built);
+  assert.ok(queries.length > 50);
+  for (const { dashboard, panel, expr } of queries) {
+    const names = /\b(?:fleet_[a-z0-9_]+|fleet:[a-z0-9_:]+|up|process_[a-z_]+|scrape_[a-z_]+)(?![a-z0-9_:])/g;
+    const bare = [...expr.matchAll(names)].filter((m) => expr[m.index + m[0].length] !== '{').map((m) => m[0]);
+    assert.deepEqual(bare, [], `${dashboard} / ${panel}: every selector of the exporter's series has matchers: ${expr}`);
+    const selectors = expr.match(/\b(?:fleet_|fleet:|up\{|process_|scrape_)[a-zA-Z0-9_:]*\{?[^}]*\}/g) ?? [];
+    for (const s of selectors) {
+      if (s.startsWith('fleet:host:')) continue; // node_exporter's series: their own job
+      assert.match(s, /job=~"\$job"/, `${dashboard} / ${panel}: ${s}`);
+      assert.match(s, /instance=~"\$instance"/, `${dashboard} / ${panel}: ${s}`);
+      assert.doesNotMatch(s, /job="fleet-exporter"/, `${dashboard} / ${panel}: ${s}`);
+    }
+    assert.match(expr, /cluster=~"\$cluster"/, `${dashboard} / ${panel}`);
   }
 });
 
@@ -108,7 +128,11 @@ test('each dashboard links to every other one, keeping time range and variables'
   assert.equal(new Set(uids).size, uids.length, 'dashboard uids are unique');
   for (const { json } of built as { json: Json }[]) {
     const targets = (json.links as Json[]).map((l) => l.url);
-    assert.deepEqual(targets, uids.filter((u) => u !== json.uid).map((u) => `/d/${u}`), json.uid);
+    assert.deepEqual(
+      targets,
+      uids.filter((u) => u !== json.uid).map((u) => `/d/${u}`),
+      json.uid,
+    );
     for (const l of json.links as Json[]) assert.ok(l.keepTime && l.includeVars);
   }
 });
@@ -122,7 +146,10 @@ test('every shipped alert points at a panel, and dashboard_url annotations match
     assert.ok(target, `${rule.alert} has no panel (give it one in rules/src/<area>.ts)`);
     assert.equal(rule.annotations?.dashboard_url, `${thresholds.links.grafana_url}${target.path}`, rule.alert);
     const dashboard = built.find((d) => d.spec.uid === target.dashboard_uid)!;
-    assert.ok(dashboard.panels.some((p) => p.id === target.panel_id), `${rule.alert}: panel ${target.panel_id} exists`);
+    assert.ok(
+      dashboard.panels.some((p) => p.id === target.panel_id),
+      `${rule.alert}: panel ${target.panel_id} exists`,
+    );
   }
   const shipped = new Set(alerts.map((r) => r.alert));
   for (const name of Object.keys(map)) assert.ok(shipped.has(name), `panel links alert ${name}, which rules/ does not define`);

@@ -15,6 +15,9 @@ declare -A PACKAGE_OF=(
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [docker-compose]=docker-compose
   [chromium]=chromium
+  # The Kubernetes manifests and the mixin tests render with them.
+  [kubectl]=kubectl
+  [jsonnet]=jsonnet
   # Python modules (Debian's python3): the Python worker helper and the OpenMetrics parser tests use them.
   [py:redis]=python3-redis
   [py:prometheus_client]=python3-prometheus-client

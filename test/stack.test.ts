@@ -27,7 +27,6 @@ let daytona: FakeDaytona | undefined;
 let aws: FakeAws | undefined;
 let startedAt = 0;
 
-
 async function prom(path: string, params: Record<string, string>): Promise<{ status: string; error?: string; data: { result: unknown[] } }> {
   const r = await fetch(`${stack!.urls.prometheus}${path}`, { method: 'POST', body: new URLSearchParams(params) });
   return (await r.json()) as { status: string; error?: string; data: { result: unknown[] } };
@@ -82,8 +81,11 @@ test('every dashboard query parses and runs, and the ones the demo feeds return 
   const rangeSeconds = end - startedAt;
   const skippedJobs = stack!.skipped.map((s) => s.split(':')[0]);
   const empty: string[] = [];
+  // "All" jobs is the list of fleet_exporter_build_info's jobs, as Grafana expands it.
+  const jobs = ((await (await fetch(`${stack!.urls.prometheus}/api/v1/label/job/values?match[]=fleet_exporter_build_info`)).json()) as { data: string[] }).data;
+  assert.ok(jobs.length > 0, 'the job variable lists the exporter');
   for (const q of panelQueries(buildDashboards(dashboardSpecs(loadThresholds())))) {
-    const expr = expandVariables(q.expr, { rangeSeconds, rateInterval: '5s' });
+    const expr = expandVariables(q.expr, { rangeSeconds, rateInterval: '5s', jobs });
     const r = await prom('/api/v1/query_range', { query: expr, start: String(startedAt), end: String(end), step: '1' });
     assert.equal(r.status, 'success', `${q.dashboard} / ${q.panel}: ${r.error}\n${expr}`);
     // Host and endpoint panels are fed by node_exporter / blackbox_exporter when they are installed.
@@ -93,8 +95,12 @@ test('every dashboard query parses and runs, and the ones the demo feeds return 
   assert.deepEqual(empty, [], 'panels the demo should fill returned no data');
 });
 
-test('the template variables list the demo fleet\'s worker types and streams', async () => {
-  for (const [metric, label, value] of [['fleet_workers_alive', 'worker_type', 'score'], ['fleet_stream_length', 'stream', 'stream.score'], ['fleet_tasks_total', 'worker_type', 'lookup']] as const) {
+test("the template variables list the demo fleet's worker types and streams", async () => {
+  for (const [metric, label, value] of [
+    ['fleet_workers_alive', 'worker_type', 'score'],
+    ['fleet_stream_length', 'stream', 'stream.score'],
+    ['fleet_tasks_total', 'worker_type', 'lookup'],
+  ] as const) {
     const r = (await (await fetch(`${stack!.urls.prometheus}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
     assert.ok(r.data.includes(value), `label_values(${metric}, ${label}) has ${value}: ${r.data.join(', ')}`);
   }

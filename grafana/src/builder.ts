@@ -4,8 +4,12 @@
  * so every dashboard gets the same datasource variable, links and layout.
  */
 
+import { scopeQuery } from './scope.js';
+
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 export const TAG = 'fleet-exporter';
+/** Every dashboard's title starts with it, so the fleet's dashboards sort together in Grafana's list. */
+export const TITLE_PREFIX = 'Fleet / ';
 
 export interface Target {
   expr: string;
@@ -73,6 +77,8 @@ export interface Variable {
   label: string;
   /** label_values(metric, label) */
   query: string;
+  /** What "All" sends; undefined = Grafana's list of the current values. */
+  allValue?: string;
 }
 
 export interface LinkTarget {
@@ -104,7 +110,11 @@ const GREEN_RED = (red: number): Threshold[] => [
 /** Green below `warn`, orange from `warn`, red from `crit` (crit optional). */
 export function levels(warn: number, crit?: number): Threshold[] {
   if (crit === undefined) return GREEN_RED(warn);
-  return [{ value: null, color: 'green' }, { value: warn, color: 'orange' }, { value: crit, color: 'red' }];
+  return [
+    { value: null, color: 'green' },
+    { value: warn, color: 'orange' },
+    { value: crit, color: 'red' },
+  ];
 }
 /** Red at zero, green from `ok`: for "up" and "alive" style values. */
 export const upLevels = (ok = 1): Threshold[] => [
@@ -117,7 +127,7 @@ export const WIDTH = 24;
 function targetJson(t: Target, i: number, kind: PanelKind): object {
   return {
     datasource: DATASOURCE,
-    expr: t.expr,
+    expr: scopeQuery(t.expr),
     // Table panels want one row per series with its labels as columns; heatmaps one bucket per `le`.
     format: kind === 'table' ? 'table' : kind === 'heatmap' ? 'heatmap' : 'time_series',
     legendFormat: t.legendFormat ?? (kind === 'heatmap' ? '{{le}}' : '__auto'),
@@ -183,7 +193,10 @@ function options(p: PanelSpec): object {
 }
 
 /** Table panels show instant vectors as rows: one row per series, labels as columns. */
-const TABLE_TRANSFORMS = [{ id: 'merge', options: {} }, { id: 'organize', options: { excludeByName: { Time: true, __name__: true, job: true } } }];
+const TABLE_TRANSFORMS = [
+  { id: 'merge', options: {} },
+  { id: 'organize', options: { excludeByName: { Time: true, __name__: true, job: true } } },
+];
 
 /** Lays items out left to right on Grafana's 24-column grid, in order; ids are the items' own. */
 export function layout(items: Item[]): object[] {
@@ -244,7 +257,7 @@ function variableJson(v: Variable): object {
     multi: true,
     includeAll: true,
     // ".*" rather than a list of values, so All also matches types that appear later.
-    allValue: '.*',
+    ...(v.allValue === undefined ? {} : { allValue: v.allValue }),
     current: { selected: true, text: ['All'], value: ['$__all'] },
     options: [],
     hide: 0,
@@ -262,11 +275,25 @@ const DATASOURCE_VARIABLE = {
   options: [],
 };
 
+/**
+ * The exporter(s) a dashboard shows (see scope.ts): "All" jobs and instances
+ * means the listed exporters only (not every target's `up`); "All" clusters is
+ * ".*", which also matches series without a cluster label.
+ */
+const SCOPE_VARIABLES: Variable[] = [
+  { name: 'cluster', label: 'Cluster', query: 'label_values(fleet_exporter_build_info, cluster)', allValue: '.*' },
+  { name: 'job', label: 'Job', query: 'label_values(fleet_exporter_build_info{cluster=~"$cluster"}, job)' },
+  { name: 'instance', label: 'Instance', query: 'label_values(fleet_exporter_build_info{cluster=~"$cluster",job=~"$job"}, instance)' },
+];
+
+/** label_values(selector, label) listing only the selected exporters' values. */
+const scopeLabelValues = (query: string): string => query.replace(/^label_values\(([^,]+),/, (_, selector: string) => `label_values(${scopeQuery(selector)},`);
+
 export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object {
   const panels = layout(spec.items);
   const json = {
     uid: spec.uid,
-    title: spec.title,
+    title: TITLE_PREFIX + spec.title,
     description: spec.description,
     tags: [TAG],
     timezone: 'browser',
@@ -295,7 +322,7 @@ export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object
           enable: true,
           hide: false,
           iconColor: a.color,
-          expr: a.expr,
+          expr: scopeQuery(a.expr),
           step: '30s',
           titleFormat: a.titleFormat,
           useValueForTime: false,
@@ -305,7 +332,7 @@ export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object
     // Explicit links (not a tag search) so each dashboard names the others in a fixed order.
     links: others.map((o) => ({
       type: 'link',
-      title: o.title,
+      title: TITLE_PREFIX + o.title,
       url: `/d/${o.uid}`,
       icon: 'dashboard',
       tags: [],
@@ -315,7 +342,9 @@ export function dashboardJson(spec: DashboardSpec, others: LinkTarget[]): object
       targetBlank: false,
       tooltip: '',
     })),
-    templating: { list: [DATASOURCE_VARIABLE, ...spec.variables.map(variableJson)] },
+    templating: {
+      list: [DATASOURCE_VARIABLE, ...[...SCOPE_VARIABLES, ...spec.variables.map((v) => ({ allValue: '.*', ...v, query: scopeLabelValues(v.query) }))].map(variableJson)],
+    },
     panels,
   };
   return json;

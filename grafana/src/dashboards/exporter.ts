@@ -18,7 +18,7 @@ export function exporter(): DashboardSpec {
       }),
       table(3, 'Build', 'none', [q(`${m.fleet_exporter_build_info}`)], { description: 'Exporter and Node.js versions per instance.', w: 9 }),
       timeseries(4, 'Scrape duration', 's', [q(`scrape_duration_seconds{${JOB}}`, '{{instance}}')], {
-        description: 'How long Prometheus\'s scrape of /metrics took (all collectors, in parallel).',
+        description: "How long Prometheus's scrape of /metrics took (all collectors, in parallel).",
         w: 9,
       }),
       row(5, 'Collectors'),

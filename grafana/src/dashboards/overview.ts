@@ -20,7 +20,7 @@ const STATE = `max by (worker_type) (
 export function overview(t: Thresholds): DashboardSpec {
   return {
     uid: 'fleet-overview',
-    title: 'Fleet overview',
+    title: 'Overview',
     description: 'Each worker type: alive, state (up / scaled down / crashed), backlog, utilization, scale events; alerts.',
     variables: [{ name: 'worker_type', label: 'Worker type', query: `label_values(${m.fleet_workers_alive}, worker_type)` }],
     annotations: [
@@ -34,31 +34,24 @@ export function overview(t: Thresholds): DashboardSpec {
     ],
     items: [
       row(1, 'Worker types'),
-      stat(2, 
-        'Worker type state',
-        'none',
-        [
-          q(STATE, '{{worker_type}}'),
+      stat(2, 'Worker type state', 'none', [q(STATE, '{{worker_type}}')], {
+        description: 'up: at least one live heartbeat. scaled down: none alive, but workers left clean-shutdown markers (SIGTERM). crashed: none alive and no marker.',
+        w: 12,
+        h: 5,
+        mappings: [
+          { value: 2, text: 'up', color: 'green' },
+          { value: 1, text: 'scaled down', color: 'orange' },
+          { value: 0, text: 'crashed', color: 'red' },
         ],
-        {
-          description:
-            'up: at least one live heartbeat. scaled down: none alive, but workers left clean-shutdown markers (SIGTERM). crashed: none alive and no marker.',
-          w: 12,
-          h: 5,
-          mappings: [
-            { value: 2, text: 'up', color: 'green' },
-            { value: 1, text: 'scaled down', color: 'orange' },
-            { value: 0, text: 'crashed', color: 'red' },
-          ],
-        },
-      ),
+      }),
       stat(3, 'Live workers', 'none', [q(`${m.fleet_workers_alive}{${WT}}`, '{{worker_type}}')], {
         description: 'Workers with a live heartbeat key, per worker type.',
         w: 12,
         h: 5,
         thresholds: upLevels(),
       }),
-      timeseries(4, 
+      timeseries(
+        4,
         'Live workers and minimum',
         'none',
         [q(`${m.fleet_workers_alive}{${WT}}`, '{{worker_type}} alive'), q(`${m.fleet_worker_min_alive}{${WT}}`, '{{worker_type}} minimum')],
@@ -75,8 +68,7 @@ export function overview(t: Thresholds): DashboardSpec {
         thresholds: levels(t.streams.defaults.backlog_high),
       }),
       timeseries(7, 'Utilization (backlog / capacity)', 'percentunit', [q(`fleet:worker_type:utilization{${WT}}`, '{{worker_type}}')], {
-        description:
-          'Backlog / (live workers x concurrency). Above 100 % the workers are not keeping up and autoscaling should add some; absent while none is alive.',
+        description: 'Backlog / (live workers x concurrency). Above 100 % the workers are not keeping up and autoscaling should add some; absent while none is alive.',
         w: 16,
         min: 0,
         thresholds: levels(1),
@@ -96,12 +88,11 @@ export function overview(t: Thresholds): DashboardSpec {
         w: 16,
         h: 8,
       }),
-      stat(12, 
-        'Sources up',
-        'none',
-        [q('up{job="fleet-exporter"}', 'exporter {{instance}}'), q(`${m.fleet_redis_up}`, 'redis'), q(`${m.fleet_postgres_up}`, 'postgres')],
-        { description: 'The exporter (as Prometheus sees it) and the sources it reads.', w: 8, thresholds: upLevels() },
-      ),
+      stat(12, 'Sources up', 'none', [q('up{job="fleet-exporter"}', 'exporter {{instance}}'), q(`${m.fleet_redis_up}`, 'redis'), q(`${m.fleet_postgres_up}`, 'postgres')], {
+        description: 'The exporter (as Prometheus sees it) and the sources it reads.',
+        w: 8,
+        thresholds: upLevels(),
+      }),
     ],
   };
 }

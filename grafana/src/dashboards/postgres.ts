@@ -20,7 +20,8 @@ export function postgres(t: Thresholds): DashboardSpec {
         description: `Age of the oldest query still RUNNING. Line: queries_stuck_seconds (${tk.queries_stuck_seconds}).`,
         thresholds: levels(tk.queries_stuck_seconds),
       }),
-      timeseries(4, 
+      timeseries(
+        4,
         'Callbacks pending and orphaned',
         'short',
         [q(`${m.fleet_callbacks_pending}`, 'pending'), q(`${m.fleet_callbacks_orphaned}`, 'orphaned (parent query finished)')],
@@ -40,14 +41,9 @@ export function postgres(t: Thresholds): DashboardSpec {
       timeseries(8, 'Stuck tasks', 'short', [q(`sum by (status) (${m.fleet_tasks_stuck})`, '{{status}}')], {
         description: 'Tasks that stayed in an active status (assigned / running) without progress longer than the preset allows.',
       }),
-      timeseries(9, 
-        'Operations by status and stale',
-        'short',
-        [q(`sum by (status) (${m.fleet_operations})`, '{{status}}'), q(`${m.fleet_operations_stale}`, 'stale RUNNING')],
-        {
-          description: 'Operations by status; stale = RUNNING without a state update for the preset\'s stale_after_seconds.',
-        },
-      ),
+      timeseries(9, 'Operations by status and stale', 'short', [q(`sum by (status) (${m.fleet_operations})`, '{{status}}'), q(`${m.fleet_operations_stale}`, 'stale RUNNING')], {
+        description: "Operations by status; stale = RUNNING without a state update for the preset's stale_after_seconds.",
+      }),
       table(10, 'Sandboxes with the oldest last event', 's', [q(`topk(10, ${m.fleet_sandbox_last_event_age_seconds})`)], {
         description: 'Time since the last sandbox_events row per sandbox: a sandbox that stopped reporting (sandbox_events preset).',
         w: 24,
@@ -59,16 +55,11 @@ export function postgres(t: Thresholds): DashboardSpec {
         w: 4,
         thresholds: upLevels(),
       }),
-      timeseries(13, 
-        'Connections',
-        'short',
-        [q(`sum by (state) (${m.fleet_postgres_connections})`, '{{state}}'), q(`${m.fleet_postgres_max_connections}`, 'max_connections')],
-        {
-          description: `Backends by state against max_connections; alerts at ${pg.connections_warning_ratio * 100} % / ${pg.connections_critical_ratio * 100} %.`,
-          w: 10,
-          stacked: false,
-        },
-      ),
+      timeseries(13, 'Connections', 'short', [q(`sum by (state) (${m.fleet_postgres_connections})`, '{{state}}'), q(`${m.fleet_postgres_max_connections}`, 'max_connections')], {
+        description: `Backends by state against max_connections; alerts at ${pg.connections_warning_ratio * 100} % / ${pg.connections_critical_ratio * 100} %.`,
+        w: 10,
+        stacked: false,
+      }),
       timeseries(14, 'Database size', 'bytes', [q(`${m.fleet_postgres_database_size_bytes}`)], { description: 'pg_database_size of the monitored database.', w: 10 }),
       timeseries(15, 'Oldest transaction', 's', [q(`${m.fleet_postgres_oldest_transaction_age_seconds}`, 'oldest transaction')], {
         description: 'Age of the oldest open transaction: long ones hold locks and block vacuum.',

@@ -58,7 +58,8 @@ export function sandboxes(t: Thresholds): DashboardSpec {
         w: 6,
         stacked: true,
       }),
-      timeseries(12, 
+      timeseries(
+        12,
         'Estimated cost',
         'currencyUSD',
         [q('sum(fleet:daytona:estimated_cost_per_hour)', 'USD per hour'), q('sum(fleet:daytona:estimated_cost_per_hour) * 24', 'USD per day at this rate')],

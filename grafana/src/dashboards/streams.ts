@@ -19,7 +19,8 @@ export function streams(t: Thresholds): DashboardSpec {
         w: 12,
         thresholds: levels(d.backlog_high),
       }),
-      timeseries(3, 
+      timeseries(
+        3,
         'Arrival and delivery throughput',
         'ops',
         [
@@ -32,7 +33,8 @@ export function streams(t: Thresholds): DashboardSpec {
         description: `XLEN. Acked entries stay until trimmed (XDEL / XTRIM / MAXLEN); a stream above ${t.streams.unbounded_length} entries whose oldest entry is old is not being trimmed.`,
         thresholds: levels(t.streams.unbounded_length),
       }),
-      timeseries(5, 
+      timeseries(
+        5,
         'Entry age',
         's',
         [q(`${m.fleet_stream_oldest_entry_age_seconds}{${S}}`, '{{stream}} oldest'), q(`${m.fleet_stream_last_entry_age_seconds}{${S}}`, '{{stream}} newest')],
@@ -58,28 +60,18 @@ export function streams(t: Thresholds): DashboardSpec {
         w: 12,
         stacked: true,
       }),
-      table(12, 
-        'Consumers holding pending entries',
-        'short',
-        [q(`topk(20, ${m.fleet_stream_consumer_pending}{${S}} > 0)`)],
-        {
-          description: 'Per-consumer pending entries (needs redis.streams.per_consumer: true in the exporter config; capped).',
-          w: 12,
-        },
-      ),
+      table(12, 'Consumers holding pending entries', 'short', [q(`topk(20, ${m.fleet_stream_consumer_pending}{${S}} > 0)`)], {
+        description: 'Per-consumer pending entries (needs redis.streams.per_consumer: true in the exporter config; capped).',
+        w: 12,
+      }),
       row(13, 'Redis'),
       stat(14, 'Redis up', 'none', [q(`${m.fleet_redis_up}`, '{{instance}}')], {
         description: 'Whether Redis answered the last scrape.',
         thresholds: upLevels(),
       }),
-      timeseries(15, 
-        'Redis memory',
-        'bytes',
-        [q(`${m.fleet_redis_used_memory_bytes}`, 'used'), q(`${m.fleet_redis_maxmemory_bytes} > 0`, 'maxmemory')],
-        {
-          description: `used_memory against maxmemory; alerts at ${t.redis.memory_warning_ratio * 100} % / ${t.redis.memory_critical_ratio * 100} % of maxmemory.`,
-        },
-      ),
+      timeseries(15, 'Redis memory', 'bytes', [q(`${m.fleet_redis_used_memory_bytes}`, 'used'), q(`${m.fleet_redis_maxmemory_bytes} > 0`, 'maxmemory')], {
+        description: `used_memory against maxmemory; alerts at ${t.redis.memory_warning_ratio * 100} % / ${t.redis.memory_critical_ratio * 100} % of maxmemory.`,
+      }),
       timeseries(16, 'Redis clients', 'short', [q(`${m.fleet_redis_connected_clients}`, 'connected clients')], {
         description: 'Connected clients: workers, producers, the exporter.',
       }),
