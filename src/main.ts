@@ -1,16 +1,19 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
 // A larger young generation: a big fleet's scrape allocates ~100 MB of short-lived
 // reply objects, and promoting them to the old generation costs more than the memory.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
 import { createLogger } from './log.js';
+import { parseShard, type Shard } from './shard.js';
 import { ScrapeEngine } from './scrape.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--log-level LEVEL]
+                      [--shard I --total-shards N | --shard-from-hostname --total-shards N]
        fleet-exporter --check-config --config FILE
        fleet-exporter --version
 
@@ -23,6 +26,11 @@ Options:
                            default: the config's listen, else ${DEFAULT_LISTEN})
       --check-config       validate the config and exit (connects nowhere)
       --log-level LEVEL    trace|debug|info|warn|error (overrides the config)
+      --shard I            this exporter's shard, 0 <= I < N (env FLEET_SHARD)
+      --total-shards N     number of shards; worker types are split among them
+                           by a stable hash (env FLEET_TOTAL_SHARDS; docs/scaling.md)
+      --shard-from-hostname  the shard is the hostname's -ORDINAL suffix, as in
+                           a StatefulSet pod (env FLEET_SHARD_FROM_HOSTNAME=true)
   -v, --version            print the version and exit
   -h, --help               print this help and exit
 
@@ -45,6 +53,19 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** Flags win over env, as for --config and --listen. */
+function shardFrom(args: { shard?: string; 'total-shards'?: string; 'shard-from-hostname'?: boolean }): Shard {
+  const env = process.env;
+  const parsed = parseShard({
+    shard: args.shard ?? (args['shard-from-hostname'] ? undefined : env.FLEET_SHARD || undefined),
+    totalShards: args['total-shards'] ?? (env.FLEET_TOTAL_SHARDS || undefined),
+    fromHostname: args['shard-from-hostname'] ?? env.FLEET_SHARD_FROM_HOSTNAME === 'true',
+    hostname: env.HOSTNAME || hostname(),
+  });
+  if ('problems' in parsed) fail(`invalid sharding:\n${parsed.problems.map((p) => `  ${p}`).join('\n')}`);
+  return parsed.shard;
+}
+
 function main(): void {
   let args;
   try {
@@ -54,6 +75,9 @@ function main(): void {
         listen: { type: 'string', short: 'l' },
         'check-config': { type: 'boolean' },
         'log-level': { type: 'string' },
+        shard: { type: 'string' },
+        'total-shards': { type: 'string' },
+        'shard-from-hostname': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -88,16 +112,19 @@ function main(): void {
 
   const listen = args.listen ?? process.env.FLEET_LISTEN ?? config.listen ?? DEFAULT_LISTEN;
   const { host, port } = parseListen(listen);
+  const shard = shardFrom(args);
   const sources = (['redis', 'postgres', 'daytona', 'aws'] as const).filter((k) => config[k] !== undefined);
 
   if (args['check-config']) {
-    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}\n`);
+    const sharding = shard.total > 1 ? `; shard ${shard.index} of ${shard.total}` : '';
+    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ') || 'none'}; listen: ${listen}${sharding}\n`);
     return;
   }
 
   const log = createLogger(args['log-level'] ?? config.log_level);
-  const engine = new ScrapeEngine(createCollectors(config), log, config.scrape_timeout_seconds);
-  const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds });
+  const collectors = createCollectors(config, shard);
+  const engine = new ScrapeEngine(collectors, log, config.scrape_timeout_seconds);
+  const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds, shard });
   const server = app.listen(port, host);
   server.on('error', (err: NodeJS.ErrnoException) => {
     log.fatal({ listen, error: err.message }, 'cannot listen');
@@ -105,7 +132,8 @@ function main(): void {
   });
   server.on('listening', () => {
     engine.start();
-    log.info({ listen, version: VERSION, sources }, 'fleet-exporter listening');
+    const running = collectors.map((c) => c.name);
+    log.info({ listen, version: VERSION, sources: running, shard: shard.index, totalShards: shard.total }, 'fleet-exporter listening');
   });
 
   const shutdown = (signal: string) => {

@@ -3,6 +3,7 @@ import { redisSchema } from '../collectors/redis/schema.js';
 import { postgresSchema } from '../collectors/postgres/schema.js';
 import { daytonaSchema } from '../collectors/daytona/schema.js';
 import { awsSchema } from '../collectors/aws/schema.js';
+import { shardingSchema } from '../shard.js';
 
 /** The default port, chosen in the exporter range and documented in the README. */
 export const DEFAULT_PORT = 9849;
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   postgres: postgresSchema.optional(),
   daytona: daytonaSchema.optional(),
   aws: awsSchema.optional(),
+  sharding: shardingSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
