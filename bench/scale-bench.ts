@@ -3,9 +3,9 @@
  * 3 groups × 20 consumers = 60,000 consumers) grown 1×, 2×, 4×, 8× in one
  * throwaway redis-server, each size scraped by a fresh fleet-exporter and a
  * fresh prometheus-redis-exporter -check-streams (while it still answers
- * within --peer-limit-seconds); at the largest size also by two shards. Then
- * the cloud collectors' own benches at the same factors (10,000 sandboxes and
- * 2,000 instances at 1×).
+ * within --peer-limit-seconds); at the largest size also by two shards, in
+ * the same alternation. Then the cloud collectors' own benches at the same
+ * factors (10,000 sandboxes and 2,000 instances at 1×).
  *
  *   npm run bench:scale -- [--factors 1,2,4,8] [--runs 3] [--peer-limit-seconds 30] [--skip-cloud]
  *
@@ -135,42 +135,37 @@ async function redisCurve(): Promise<void> {
     const redisMiB = Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]) / 2 ** 20;
     console.error(`${factor}×: fleet written in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${f0(await r.dbsize())} keys, Redis ${f0(redisMiB)} MiB`);
 
+    const largest = factor === Math.max(...FACTORS);
     const ours = await ExporterProcess.start(exporterConfig(redis.url));
     const targets = [fleetExporter(ours, 'fleet-exporter')];
     const peer = peerAnswers ? await startPeer(peerBin, redis.url) : undefined;
     if (peer) targets.push(peer.target);
+    // At the largest size, the same fleet split over two shards, measured in the same alternation.
+    const shards = largest
+      ? [
+          await ExporterProcess.start(exporterConfig(redis.url), { FLEET_SHARD: '0', FLEET_TOTAL_SHARDS: '2' }),
+          await ExporterProcess.start(exporterConfig(redis.url), { FLEET_SHARD: '1', FLEET_TOTAL_SHARDS: '2' }),
+        ]
+      : [];
+    targets.push(...shards.map((e, i) => fleetExporter(e, `shard ${i}`)));
     let points: Point[];
     try {
       points = await measure(targets, r);
     } finally {
-      await ours.stop();
+      await Promise.all([ours, ...shards].map((e) => e.stop()));
       peer?.proc.kill();
     }
-    const [a, b] = points as [Point, Point | undefined];
+    const a = points[0]!;
+    const b = peer ? points[1] : undefined;
     const consumers = `${factor}× (${f0(factor * CONSUMERS_1X)})`;
+    const load = loadavg()[0]!.toFixed(1);
     const peerCells = b ? `${f0(b.wallMs)} ms | ${f0(b.cpuMs)} ms | ${f1(b.redisMs)} ms | ${f0(b.peak)} MiB | ${(a.wallMs / b.wallMs).toFixed(2)}` : '– | – | – | – | –';
-    rows.push(`| ${consumers} | ${f0(a.wallMs)} ms | ${f0(a.cpuMs)} ms | ${f1(a.redisMs)} ms | ${f0(a.series)} | ${f0(a.rss)} / ${f0(a.peak)} MiB | ${peerCells} | ${loadavg()[0]!.toFixed(1)} |`);
-    console.error(rows.at(-1));
-    if (b && b.wallMs > PEER_LIMIT_MS) peerAnswers = false;
-
-    if (factor === Math.max(...FACTORS)) {
-      // The same fleet split over two shards: each reads about half.
-      const shards = [
-        await ExporterProcess.start(exporterConfig(redis.url), { FLEET_SHARD: '0', FLEET_TOTAL_SHARDS: '2' }),
-        await ExporterProcess.start(exporterConfig(redis.url), { FLEET_SHARD: '1', FLEET_TOTAL_SHARDS: '2' }),
-      ];
-      try {
-        const sp = await measure(
-          shards.map((e, i) => fleetExporter(e, `shard ${i}`)),
-          r,
-        );
-        for (const [i, p] of sp.entries()) {
-          rows.push(`| ${consumers}, shard ${i} of 2 | ${f0(p.wallMs)} ms | ${f0(p.cpuMs)} ms | ${f1(p.redisMs)} ms | ${f0(p.series)} | ${f0(p.rss)} / ${f0(p.peak)} MiB | – | – | – | – | – | ${loadavg()[0]!.toFixed(1)} |`);
-        }
-      } finally {
-        await Promise.all(shards.map((e) => e.stop()));
-      }
+    rows.push(`| ${consumers} | ${f0(a.wallMs)} ms | ${f0(a.cpuMs)} ms | ${f1(a.redisMs)} ms | ${f0(a.series)} | ${f0(a.rss)} / ${f0(a.peak)} MiB | ${peerCells} | ${load} |`);
+    for (const [i, p] of points.slice(peer ? 2 : 1).entries()) {
+      rows.push(`| ${consumers}, shard ${i} of 2 | ${f0(p.wallMs)} ms | ${f0(p.cpuMs)} ms | ${f1(p.redisMs)} ms | ${f0(p.series)} | ${f0(p.rss)} / ${f0(p.peak)} MiB | – | – | – | – | – | ${load} |`);
     }
+    for (const row of rows.slice(-1 - shards.length)) console.error(row);
+    if (b && b.wallMs > PEER_LIMIT_MS) peerAnswers = false;
   }
   r.disconnect();
   await redis.destroy();
