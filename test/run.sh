@@ -15,6 +15,7 @@ declare -A PACKAGE_OF=(
   [prometheus-postgres-exporter]=prometheus-postgres-exporter
   [docker-compose]=docker-compose
   [chromium]=chromium
+  [kubectl]=kubectl
 )
 have() {
   if [ "$1" = initdb ]; then command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
