@@ -27,7 +27,8 @@ local human(s) =
         "down_for": "3m",
         "collector_failing_for": "5m",
         "collector_stale_seconds": 900,
-        "startup_grace_seconds": 300
+        "startup_grace_seconds": 300,
+        "shard_missing_for": "5m"
       },
       "workers": {
         "heartbeat_ttl_seconds": 15,
@@ -226,6 +227,19 @@ local human(s) =
               "description": "The {{ $labels.collector }} collector of {{ $labels.instance }} is failing: {{ if eq $value 0.0 }}it has not succeeded since the exporter started{{ else }}its last successful collection was {{ $value | humanizeDuration }} ago{{ end }}. Metrics from this source are missing or stale, so the alerts that depend on it cannot fire; the exporter log and fleet_collector_errors_total{collector=\"{{ $labels.collector }}\"} show the error.",
               "runbook_url": $._config.thresholds.links.runbook_base_url + "#fleetcollectorfailing",
               "dashboard_url": $._config.thresholds.links.grafana_url + "/d/fleet-exporter?viewPanel=6",
+            },
+          },
+          {
+            "alert": "FleetExporterShardMissing",
+            "expr": "max by (job, total_shards) (fleet_exporter_shard_info{" + $._config.fleetExporterSelector + "})\nunless on (job, total_shards)\ncount_values by (job) (\"total_shards\",\n  count by (job) (count by (job, shard) (fleet_exporter_shard_info{" + $._config.fleetExporterSelector + "})))",
+            "for": $._config.thresholds.exporter.shard_missing_for,
+            "labels": {
+              "severity": "warning",
+            },
+            "annotations": {
+              "summary": "Job {{ $labels.job }}: fewer distinct shards report than total_shards={{ $labels.total_shards }}",
+              "description": "A shard is down, two pods claim the same shard, or the shards disagree on --total-shards: the worker types of the missing shard are not monitored.",
+              "runbook_url": $._config.thresholds.links.runbook_base_url + "#fleetexportershardmissing",
             },
           },
         ],

@@ -1,12 +1,14 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
 // A larger young generation: a big fleet's scrape allocates ~100 MB of short-lived
 // reply objects, and promoting them to the old generation costs more than the memory.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { configuredSources, createCollectors } from './collectors/index.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { DEFAULT_LISTEN, listenSchema, type Config } from './config/schema.js';
 import { consoleToLog, exitOnUncaught } from './stderr.js';
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from './log.js';
+import { parseShard, type Shard } from './shard.js';
 import { ScrapeEngine } from './scrape.js';
 import { createApp } from './server.js';
 import { VERSION } from './version.js';
@@ -14,6 +16,7 @@ import { createWebServer, loadWebConfig, type WebSettings } from './web-config/i
 
 const USAGE = `Usage: fleet-exporter --config FILE [--listen HOST:PORT] [--web.config.file FILE]
                       [--log-level LEVEL] [--log-format json|logfmt]
+                      [--shard I --total-shards N | --shard-from-hostname --total-shards N]
        fleet-exporter --check-config --config FILE [--web.config.file FILE]
        fleet-exporter remediate --config FILE [--apply] …   (see remediate --help)
        fleet-exporter --version
@@ -32,6 +35,11 @@ Options:
       --check-config       validate the config (and web config) and exit (connects nowhere)
       --log-level LEVEL    trace|debug|info|warn|error (overrides the config)
       --log-format FORMAT  json (default) or logfmt
+      --shard I            this exporter's shard, 0 <= I < N (env FLEET_SHARD)
+      --total-shards N     number of shards; worker types are split among them
+                           by a stable hash (env FLEET_TOTAL_SHARDS; docs/scaling.md)
+      --shard-from-hostname  the shard is the hostname's -ORDINAL suffix, as in
+                           a StatefulSet pod (env FLEET_SHARD_FROM_HOSTNAME=true)
   -v, --version            print the version and exit
   -h, --help               print this help and exit
 
@@ -57,6 +65,19 @@ function parseListen(listen: string): { host: string; port: number } {
 let crashLog: Logger | undefined;
 exitOnUncaught(() => crashLog);
 
+/** Flags win over env, as for --config and --listen. */
+function shardFrom(args: { shard?: string; 'total-shards'?: string; 'shard-from-hostname'?: boolean }): Shard {
+  const env = process.env;
+  const parsed = parseShard({
+    shard: args.shard ?? (args['shard-from-hostname'] ? undefined : env.FLEET_SHARD || undefined),
+    totalShards: args['total-shards'] ?? (env.FLEET_TOTAL_SHARDS || undefined),
+    fromHostname: args['shard-from-hostname'] ?? env.FLEET_SHARD_FROM_HOSTNAME === 'true',
+    hostname: env.HOSTNAME || hostname(),
+  });
+  if ('problems' in parsed) fail(`invalid sharding:\n${parsed.problems.map((p) => `  ${p}`).join('\n')}`);
+  return parsed.shard;
+}
+
 function main(): void {
   let args;
   try {
@@ -68,6 +89,9 @@ function main(): void {
         'log-level': { type: 'string' },
         'log-format': { type: 'string', default: 'json' },
         'web.config.file': { type: 'string' },
+        shard: { type: 'string' },
+        'total-shards': { type: 'string' },
+        'shard-from-hostname': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -113,19 +137,22 @@ function main(): void {
 
   const listen = args.listen ?? process.env.FLEET_LISTEN ?? config.listen ?? DEFAULT_LISTEN;
   const { host, port } = parseListen(listen);
+  const shard = shardFrom(args);
   const sources = configuredSources(config);
 
   if (args['check-config']) {
     const webNote = webConfigFile ? `; web config ${webConfigFile} is valid` : '';
-    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ')}; listen: ${listen}${webNote}\n`);
+    const sharding = shard.total > 1 ? `; shard ${shard.index} of ${shard.total}` : '';
+    process.stdout.write(`config ${configFile} is valid; sources: ${sources.join(', ')}; listen: ${listen}${sharding}${webNote}\n`);
     return;
   }
 
   const log = createLogger(args['log-level'] ?? config.log_level, logFormat);
   crashLog = log;
   consoleToLog(log);
-  const engine = new ScrapeEngine(createCollectors(config), log, config.scrape_timeout_seconds);
-  const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds });
+  const collectors = createCollectors(config, shard);
+  const engine = new ScrapeEngine(collectors, log, config.scrape_timeout_seconds);
+  const app = createApp(engine, { log, scrapeTimeoutSeconds: config.scrape_timeout_seconds, shard });
   const server = createWebServer(app, web, log).listen(port, host);
   server.on('error', (err: NodeJS.ErrnoException) => {
     log.fatal({ listen, error: err.message }, 'cannot listen');
@@ -134,7 +161,8 @@ function main(): void {
   server.on('listening', () => {
     engine.start();
     const auth = { tls: web?.tls !== undefined, basic_auth_users: web?.users.size ?? 0 };
-    log.info({ listen, version: VERSION, sources, ...auth }, 'fleet-exporter listening');
+    const running = collectors.map((c) => c.name);
+    log.info({ listen, version: VERSION, sources: running, shard: shard.index, totalShards: shard.total, ...auth }, 'fleet-exporter listening');
   });
 
   const shutdown = (signal: string) => {

@@ -6,6 +6,7 @@ import type { MetricFamily } from './metrics/family.js';
 import { negotiate, render } from './metrics/exposition.js';
 import { ProcessMetrics } from './metrics/process.js';
 import type { ScrapeEngine, ScrapeResult } from './scrape.js';
+import { shardInfoFamily, UNSHARDED, type Shard } from './shard.js';
 import { renderStatusPage } from './status-page.js';
 import { REVISION, VERSION } from './version.js';
 import { metric } from './metrics/names.js';
@@ -31,11 +32,12 @@ function buildInfo(): MetricFamily {
   };
 }
 
-export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeoutSeconds: number }): Express {
+export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeoutSeconds: number; shard?: Shard }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // hashing a multi-megabyte exposition on every scrape buys nothing
   const processMetrics = new ProcessMetrics();
+  const shardInfo = shardInfoFamily(opts.shard ?? UNSHARDED);
 
   // Concurrent scrapes share one collection (ScrapeResult), and so one rendering of it per format.
   const renderings = new WeakMap<ScrapeResult, Map<string, Promise<Buffer>>>();
@@ -49,7 +51,7 @@ export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeo
       // Level 1 keeps it cheap, and zlib runs it in its thread pool, off the event loop.
       body = gzipped
         ? exposition(result, contentType, false).then((plain) => gzipAsync(plain, { level: 1 }))
-        : processMetrics.families().then((process) => Buffer.from(render([buildInfo(), ...result.families, ...process], contentType)));
+        : processMetrics.families().then((process) => Buffer.from(render([buildInfo(), shardInfo, ...result.families, ...process], contentType)));
       byFormat.set(key, body);
     }
     return body;

@@ -27,7 +27,7 @@ const CONTRACT_ALERTS = [
   'FleetCallbacksOrphaned', 'FleetQueriesStuck', 'FleetTasksStuck', 'FleetOperationStuck',
   'FleetSandboxZombie', 'FleetSandboxErrored', 'FleetSandboxLongLived', 'FleetInstanceCPUHigh',
   'FleetInstanceMemoryHigh', 'FleetInstanceStatusCheckFailed', 'FleetCloudWatchStale', 'FleetHostCPUHigh',
-  'FleetHostMemoryHigh', 'FleetHostDiskFull', 'FleetEndpointDown',
+  'FleetHostMemoryHigh', 'FleetHostDiskFull', 'FleetEndpointDown', 'FleetExporterShardMissing',
   'FleetTaskFailureRateHigh', 'FleetTaskLatencyHigh', 'FleetTaskQueueWaitHigh',
 ];
 
@@ -57,6 +57,7 @@ const CONTRACT_METRICS = new Set([
   'fleet_ec2_cpu_utilization_ratio', 'fleet_ec2_memory_utilization_ratio', 'fleet_cloudwatch_datapoint_age_seconds',
   'fleet_aws_requests_total', 'fleet_cloudwatch_metrics_requested_total',
   'fleet_tasks_total', 'fleet_task_duration_seconds', 'fleet_task_queue_wait_seconds',
+  'fleet_exporter_shard_info',
 ]);
 /** A contract metric, or a histogram's series (_bucket, _sum, _count) of one. */
 const isContractMetric = (m: string) => CONTRACT_METRICS.has(m) || CONTRACT_METRICS.has(m.replace(/_(bucket|sum|count)$/, ''));

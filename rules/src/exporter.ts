@@ -46,6 +46,19 @@ export const exporter: Area = {
             the exporter log and ${m.fleet_collector_errors_total}{collector="{{ $labels.collector }}"} show the error.`,
           panel: { dashboard: 'fleet-exporter', title: 'Collector up' },
         }),
+        alert('FleetExporterShardMissing', {
+          // Distinct shards reporting, per job, against the total the shards were started with.
+          expr: pq`
+            max by (job, total_shards) (${m.fleet_exporter_shard_info}{${E}})
+            unless on (job, total_shards)
+            count_values by (job) ("total_shards",
+              count by (job) (count by (job, shard) (${m.fleet_exporter_shard_info}{${E}})))`,
+          for: t.exporter.shard_missing_for,
+          severity: 'warning',
+          summary: 'Job {{ $labels.job }}: fewer distinct shards report than total_shards={{ $labels.total_shards }}',
+          description: prose`A shard is down, two pods claim the same shard, or the shards disagree on --total-shards:
+            the worker types of the missing shard are not monitored.`,
+        }),
       ],
     };
   },

@@ -38,6 +38,7 @@ export const thresholdsSchema = section({
     collector_failing_for: duration,
     collector_stale_seconds: seconds,
     startup_grace_seconds: seconds,
+    shard_missing_for: duration,
   }),
   workers: section({
     heartbeat_ttl_seconds: seconds.positive(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SOURCE_NAMES, sourceSchemas } from '../collectors/index.js';
 import { queryTimeouts } from '../collectors/postgres/schema.js';
 import { remediateSchema } from '../remediate/schema.js';
+import { shardingSchema } from '../shard.js';
 
 /** The default port, chosen in the exporter range and documented in the README. */
 export const DEFAULT_PORT = 9849;
@@ -25,6 +26,7 @@ export const configSchema = z
       .describe('Upper bound for one scrape when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.'),
     ...sourceSchemas,
     remediate: remediateSchema.optional(),
+    sharding: shardingSchema,
   })
   .superRefine((c, ctx) => {
     if (!SOURCE_NAMES.some((s) => c[s] !== undefined)) {

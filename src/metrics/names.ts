@@ -8,6 +8,7 @@
 const NAMES = [
   // exporter self-metrics
   'fleet_exporter_build_info',
+  'fleet_exporter_shard_info',
   'fleet_collector_up',
   'fleet_collector_duration_seconds',
   'fleet_collector_last_success_timestamp_seconds',

@@ -4,6 +4,7 @@ import { CollectError } from '../types.js';
 import type { Logger } from '../../log.js';
 import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { errorMessage } from '../../redact.js';
+import { ownsWorkerType, UNSHARDED, type Shard } from '../../shard.js';
 import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './client.js';
 import { Discovery, Pacer, Periodic } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './metrics.js';
@@ -30,6 +31,13 @@ function settle<T>(p: Promise<T>): Promise<T | Error> {
 
 function isMissingOrWrongType(e: Error): boolean {
   return /no such key|WRONGTYPE|ERR The XINFO|requires the key to exist/i.test(e.message);
+}
+
+/** With min_interval_seconds, scrapes inside the interval get the last collection's values: HELP says so. */
+function cachedHelp(families: MetricFamily[], minIntervalSeconds: number): MetricFamily[] {
+  if (minIntervalSeconds <= 0) return families;
+  const note = ` Cached: read from Redis at most once per ${minIntervalSeconds}s (redis.min_interval_seconds).`;
+  return families.map((f) => ({ ...f, help: f.help + note }));
 }
 
 /** Streams per pipelined chunk of batches 2-4. */
@@ -115,7 +123,14 @@ export class RedisCollector implements Collector {
   /** Explicit streams that are not streams: warned about once, not on every scrape. */
   private readonly warnedKeys = new Set<string>();
 
-  constructor(private readonly cfg: RedisConfig) {
+  /** Sharded, this exporter reads only the worker types (and their streams) its shard owns. */
+  private readonly owns: (workerType: string) => boolean;
+
+  constructor(
+    private readonly cfg: RedisConfig,
+    shard: Shard = UNSHARDED,
+  ) {
+    this.owns = (workerType) => ownsWorkerType(shard, workerType);
     this.timeoutSeconds = cfg.timeout_seconds;
     this.minIntervalSeconds = cfg.min_interval_seconds;
     this.heartbeatKey = new KeyTemplate(cfg.heartbeats.key);
@@ -176,7 +191,10 @@ export class RedisCollector implements Collector {
     const keys = d.keys(0);
     const markerKeys = d.keys(1);
     if (this.scanned?.keys !== keys || this.scanned.markerKeys !== markerKeys) {
-      this.scanned = { keys, markerKeys, workers: parseWorkerKeys(keys, markerKeys, this.heartbeatKey, this.shutdownKey, d.names()) };
+      const workers = parseWorkerKeys(keys, markerKeys, this.heartbeatKey, this.shutdownKey, d.names());
+      workers.heartbeats = workers.heartbeats.filter((w) => this.owns(w.workerType));
+      workers.markers = workers.markers.filter((w) => this.owns(w.workerType));
+      this.scanned = { keys, markerKeys, workers };
     }
     names.addAll(this.scanned.workers.names);
     return { keys: d.lastCompleteMs > 0 ? new Set(keys) : undefined, workers: this.scanned.workers };
@@ -188,7 +206,7 @@ export class RedisCollector implements Collector {
    * Types with a live heartbeat or a shutdown marker are added by the build.
    */
   private knownTypes(streams: readonly ObservedStream[]): Set<string> {
-    const known = new Set(this.cfg.worker_types.map((w) => w.name));
+    const known = new Set(this.cfg.worker_types.map((w) => w.name).filter(this.owns));
     for (const s of streams) if (s.groups.length > 0) known.add(s.workerType);
     return known;
   }
@@ -198,7 +216,12 @@ export class RedisCollector implements Collector {
     this.cfg.streams.patterns.forEach((_, i) => this.streamDiscovery.keys(i).forEach((k) => names.add(k)));
     for (const n of this.cfg.streams.names) names.add(n);
     for (const s of this.typeOfStream.keys()) names.add(s);
-    return [...names].sort();
+    return [...names].filter((s) => this.owns(this.workerTypeOf(s))).sort();
+  }
+
+  /** A stream's worker type: the configured one, else the stream's own name. */
+  private workerTypeOf(stream: string): string {
+    return this.typeOfStream.get(stream) ?? stream;
   }
 
   async collect({ signal, deadlineMs }: CollectContext): Promise<CollectResult> {
@@ -261,7 +284,7 @@ export class RedisCollector implements Collector {
         return {
           name,
           key,
-          workerType: this.typeOfStream.get(name) ?? name,
+          workerType: this.workerTypeOf(name),
           info: parseXinfoStream(sReply),
           groups: groups.map((g): ObservedGroup => ({ ...g, consumerColumns: { names: [], pending: [], idleMs: [] }, workerSlots: [] })),
         };
@@ -324,6 +347,7 @@ export class RedisCollector implements Collector {
     const taskInput = await taskReads;
     if (taskInput instanceof Error) throw taskInput;
     const tasks = taskInput && buildTaskMetrics(taskInput, this.cfg.task_metrics.max_outcomes);
-    return { families: tasks ? [...families, ...tasks.families] : families, droppedSeries: dropped + (tasks?.dropped ?? 0) };
+    const all = tasks ? [...families, ...tasks.families] : families;
+    return { families: cachedHelp(all, this.cfg.min_interval_seconds), droppedSeries: dropped + (tasks?.dropped ?? 0) };
   }
 }
