@@ -26,7 +26,6 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const shape = { ...BENCH_FLEET, streams: Number(args.streams) };
 
-
 async function redisUsec(r: Redis): Promise<number> {
   const info = await r.info('commandstats');
   let total = 0;
@@ -129,9 +128,7 @@ async function main(): Promise<void> {
     redis: { url: redis.url, streams: { patterns: ['stream.*'] } }, // defaults otherwise (heartbeat SCAN every 60 s included)
     scrape_timeout_seconds: 30,
   });
-  const targets: Target[] = [
-    { name: 'fleet-exporter', url: `${ours.base}/metrics`, pid: ours.pid!, samples: [] },
-  ];
+  const targets: Target[] = [{ name: 'fleet-exporter', url: `${ours.base}/metrics`, pid: ours.pid!, samples: [] }];
   let peer: ChildProcess | undefined;
   const peerBin = spawnSync('sh', ['-c', 'command -v prometheus-redis-exporter']).stdout.toString().trim();
   if (peerBin) {
@@ -169,7 +166,9 @@ async function main(): Promise<void> {
     rssMiB: rssBytes(t.pid) / 2 ** 20,
   }));
   const fmt = (n: number, d = 0) => n.toFixed(d);
-  console.log(`fleet: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys; ${RUNS} scrapes each, medians`);
+  console.log(
+    `fleet: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys; ${RUNS} scrapes each, medians`,
+  );
   console.log('| exporter | scrape wall (ms) | exporter CPU per scrape (ms) | Redis-side per scrape (ms) | series | RSS (MiB) |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(`| ${row.name} | ${fmt(row.wallMs)} | ${fmt(row.cpuMs)} | ${fmt(row.redisMs, 1)} | ${row.series} | ${fmt(row.rssMiB)} |`);
@@ -177,7 +176,9 @@ async function main(): Promise<void> {
   console.log(`| client floor: the same reads by a bare ioredis client (MGET per 1,000 heartbeats), no metrics | ${fmt(clientFloorMs)} | – | – | – | – |`);
   if (rows.length === 2) {
     const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
-    console.log(`\nratios: wall ${fmt(a.wallMs / b.wallMs, 2)}× the peer (target ≤ 0.25; the bare ioredis client floor alone is ${fmt(clientFloorMs / b.wallMs, 2)}×), CPU ${fmt(a.cpuMs / b.cpuMs, 2)}× the peer, Redis-side ${fmt(a.redisMs / floorMs, 2)}× the floor (target ≤ 1.2) and ${fmt(a.redisMs / b.redisMs, 2)}× the peer (target ≤ 1), series ${fmt(a.series / b.series, 2)}× the peer (target ≤ 0.33)`);
+    console.log(
+      `\nratios: wall ${fmt(a.wallMs / b.wallMs, 2)}× the peer (target ≤ 0.25; the bare ioredis client floor alone is ${fmt(clientFloorMs / b.wallMs, 2)}×), CPU ${fmt(a.cpuMs / b.cpuMs, 2)}× the peer, Redis-side ${fmt(a.redisMs / floorMs, 2)}× the floor (target ≤ 1.2) and ${fmt(a.redisMs / b.redisMs, 2)}× the peer (target ≤ 1), series ${fmt(a.series / b.series, 2)}× the peer (target ≤ 0.33)`,
+    );
   }
 
   await ours.stop();

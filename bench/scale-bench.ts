@@ -162,7 +162,9 @@ async function redisCurve(): Promise<void> {
     const peerCells = b ? `${f0(b.wallMs)} ms | ${f0(b.cpuMs)} ms | ${f1(b.redisMs)} ms | ${f0(b.peak)} MiB | ${(a.wallMs / b.wallMs).toFixed(2)}` : '– | – | – | – | –';
     rows.push(`| ${consumers} | ${f0(a.wallMs)} ms | ${f0(a.cpuMs)} ms | ${f1(a.redisMs)} ms | ${f0(a.series)} | ${f0(a.rss)} / ${f0(a.peak)} MiB | ${peerCells} | ${load} |`);
     for (const [i, p] of points.slice(peer ? 2 : 1).entries()) {
-      rows.push(`| ${consumers}, shard ${i} of 2 | ${f0(p.wallMs)} ms | ${f0(p.cpuMs)} ms | ${f1(p.redisMs)} ms | ${f0(p.series)} | ${f0(p.rss)} / ${f0(p.peak)} MiB | – | – | – | – | – | ${load} |`);
+      rows.push(
+        `| ${consumers}, shard ${i} of 2 | ${f0(p.wallMs)} ms | ${f0(p.cpuMs)} ms | ${f1(p.redisMs)} ms | ${f0(p.series)} | ${f0(p.rss)} / ${f0(p.peak)} MiB | – | – | – | – | – | ${load} |`,
+      );
     }
     for (const row of rows.slice(-1 - shards.length)) console.error(row);
     if (b && b.wallMs > PEER_LIMIT_MS) peerAnswers = false;
@@ -170,7 +172,9 @@ async function redisCurve(): Promise<void> {
   r.disconnect();
   await redis.destroy();
   console.log(`Redis: ${RUNS} scrapes per point after a warm-up, medians; RSS after the scrapes / peak (VmHWM)`);
-  console.log('| consumers | scrape wall | CPU / scrape | Redis-side / scrape | series | RSS / peak | redis_exporter wall | its CPU | its Redis-side | its peak RSS | wall ratio (ours / its) | load 1m |');
+  console.log(
+    '| consumers | scrape wall | CPU / scrape | Redis-side / scrape | series | RSS / peak | redis_exporter wall | its CPU | its Redis-side | its peak RSS | wall ratio (ours / its) | load 1m |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 }
@@ -190,14 +194,18 @@ function cloudCurve(): void {
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const factor of FACTORS) {
     const d = cloudBench('./daytona-bench.js', '--sandboxes', 10_000 * factor);
-    console.log(`| ${factor}× (${f0(d.sandboxes!)}) | ${f0(d.refresh_ms_median!)} ms | ${f0(d.refresh_cpu_ms_median!)} ms | ${f1(d.collect_and_render_ms_median!)} ms | ${f0(d.series!)} | ${f0(d.peak_heap_growth_mib_median!)} MiB | ${f0(d.peak_rss_mib!)} MiB |`);
+    console.log(
+      `| ${factor}× (${f0(d.sandboxes!)}) | ${f0(d.refresh_ms_median!)} ms | ${f0(d.refresh_cpu_ms_median!)} ms | ${f1(d.collect_and_render_ms_median!)} ms | ${f0(d.series!)} | ${f0(d.peak_heap_growth_mib_median!)} MiB | ${f0(d.peak_rss_mib!)} MiB |`,
+    );
   }
   console.log(`\nAWS (2,000 instances at 1×, every 20th stopped), ${RUNS} refreshes per point, medians`);
   console.log('| instances | fresh exporter to complete data | EC2 refresh | CloudWatch refresh | collect + render | series | peak heap growth | peak RSS |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const factor of FACTORS) {
     const a = cloudBench('./aws-bench.js', '--instances', 2_000 * factor);
-    console.log(`| ${factor}× (${f0(a.instances!)}) | ${f0(a.fresh_exporter_complete_ms_median!)} ms | ${f0(a.ec2_refresh_ms_median!)} ms | ${f0(a.cloudwatch_refresh_ms_median!)} ms | ${f1(a.collect_and_render_ms_median!)} ms | ${f0(a.series!)} | ${f0(a.peak_heap_growth_mib_median!)} MiB | ${f0(a.peak_rss_mib!)} MiB |`);
+    console.log(
+      `| ${factor}× (${f0(a.instances!)}) | ${f0(a.fresh_exporter_complete_ms_median!)} ms | ${f0(a.ec2_refresh_ms_median!)} ms | ${f0(a.cloudwatch_refresh_ms_median!)} ms | ${f1(a.collect_and_render_ms_median!)} ms | ${f0(a.series!)} | ${f0(a.peak_heap_growth_mib_median!)} MiB | ${f0(a.peak_rss_mib!)} MiB |`,
+    );
   }
 }
 

@@ -171,9 +171,13 @@ async function main(): Promise<void> {
   console.log('worker side (in memory, no Redis round trip per task):');
   console.log(`| observe() per task | ${fmt(observeNs, 0)} ns |`);
   console.log(`| wrap() per task (a synchronous task; awaiting it bare: ${fmt(awaitNs, 0)} ns) | ${fmt(wrapNs, 0)} ns |`);
-  console.log(`| commands per flush: first (every bucket), steady (100 tasks since the last), idle tick | ${flush.first} / ${flush.steady} / ${flush.idle} (MULTI … EXEC, one round trip) |`);
+  console.log(
+    `| commands per flush: first (every bucket), steady (100 tasks since the last), idle tick | ${flush.first} / ${flush.steady} / ${flush.idle} (MULTI … EXEC, one round trip) |`,
+  );
   console.log(`| Redis-side time of a steady flush | ${fmt(flush.steadyUsec, 0)} µs |`);
-  console.log(`\nexporter side: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys, one hash of ${fmt(fieldsPerHash, 0)} fields per worker type; ${RUNS} scrapes each, medians`);
+  console.log(
+    `\nexporter side: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys, one hash of ${fmt(fieldsPerHash, 0)} fields per worker type; ${RUNS} scrapes each, medians`,
+  );
   console.log(`| HGETALLs per scrape | ${median(on.map((s) => s.hgetalls))} |`);
   console.log(`| Redis-side per scrape, task metrics on / off | ${fmt(onMs)} ms / ${fmt(offMs)} ms |`);
   console.log(`| HGETALL share of the scrape's Redis-side time | ${fmt(tasksMs, 2)} ms = ${fmt((100 * tasksMs) / onMs)} % (target ≤ 5 %) |`);

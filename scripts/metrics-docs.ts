@@ -87,7 +87,15 @@ export function parseMetricsDoc(md: string): Map<string, string> {
 export function renderMetricsDoc(live: Map<string, FamilyDoc>, existing: Map<string, string>): string {
   const rows = new Map(existing);
   for (const f of live.values()) rows.set(f.name, row(f));
-  return HEADER + [...rows.keys()].sort().map((k) => rows.get(k)!).join('\n') + '\n' + FOOTER;
+  return (
+    HEADER +
+    [...rows.keys()]
+      .sort()
+      .map((k) => rows.get(k)!)
+      .join('\n') +
+    '\n' +
+    FOOTER
+  );
 }
 
 /** Rows that differ from (or are missing for) the live families. */

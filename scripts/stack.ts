@@ -39,9 +39,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-
-const which = (...names: string[]) =>
-  names.flatMap((n) => (process.env.PATH ?? '').split(':').map((d) => join(d, n))).find((p) => existsSync(p));
+const which = (...names: string[]) => names.flatMap((n) => (process.env.PATH ?? '').split(':').map((d) => join(d, n))).find((p) => existsSync(p));
 
 async function waitFor(what: string, check: () => Promise<boolean>, proc?: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -101,8 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const killAll = () => children.forEach(({ proc }) => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
   process.on('exit', killAll);
   cleanups.push(() => process.off('exit', killAll));
-  const exited = (proc: ChildProcess) =>
-    proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => proc.once('exit', () => r()));
+  const exited = (proc: ChildProcess) => (proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => proc.once('exit', () => r())));
   const stop = async () => {
     for (const { proc, stopSignal } of [...children].reverse()) if (proc.exitCode === null && proc.signalCode === null) proc.kill(stopSignal);
     await Promise.all(
@@ -140,19 +137,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // Redis, as in compose (maxmemory for the memory alert), without persistence.
     mkdirSync(join(dir, 'redis'));
     const redis = run('redis', 'redis-server', [
-      '--port', String(port.redis), '--bind', '127.0.0.1', '--dir', join(dir, 'redis'), '--save', '', '--appendonly', 'no',
-      '--maxmemory', '256mb', '--maxmemory-policy', 'noeviction',
+      '--port',
+      String(port.redis),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      join(dir, 'redis'),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory',
+      '256mb',
+      '--maxmemory-policy',
+      'noeviction',
     ]);
-    await waitFor('redis-server', async () => {
-      const c = new Redis(port.redis!, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      c.on('error', () => undefined);
-      try {
-        await c.connect();
-        return (await c.ping()) === 'PONG';
-      } finally {
-        c.disconnect();
-      }
-    }, redis);
+    await waitFor(
+      'redis-server',
+      async () => {
+        const c = new Redis(port.redis!, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        c.on('error', () => undefined);
+        try {
+          await c.connect();
+          return (await c.ping()) === 'PONG';
+        } finally {
+          c.disconnect();
+        }
+      },
+      redis,
+    );
 
     const postgresUrl = await startPostgres(port.postgres!, run, cleanups);
 
@@ -168,13 +181,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (!alertmanagerBin) throw new Error('Alertmanager is not installed (apt-get install prometheus-alertmanager)');
     const amConfig = alertmanagerConfig(dir, mountMap('alertmanager'));
     const am = run('alertmanager', alertmanagerBin, [
-      `--config.file=${amConfig}`, `--storage.path=${join(dir, 'alertmanager')}`, `--web.listen-address=${local(port.alertmanager!)}`, '--cluster.listen-address=',
+      `--config.file=${amConfig}`,
+      `--storage.path=${join(dir, 'alertmanager')}`,
+      `--web.listen-address=${local(port.alertmanager!)}`,
+      '--cluster.listen-address=',
     ]);
     await waitFor('alertmanager', httpOk(`http://${local(port.alertmanager!)}/-/ready`), am);
 
     const optional = [
       { job: 'node', bins: ['prometheus-node-exporter', 'node_exporter'], args: [`--web.listen-address=${local(port.node!)}`] },
-      { job: 'blackbox', bins: ['prometheus-blackbox-exporter', 'blackbox_exporter'], args: [`--config.file=${join(ROOT, 'prometheus/blackbox.yml')}`, `--web.listen-address=${local(port.blackbox!)}`] },
+      {
+        job: 'blackbox',
+        bins: ['prometheus-blackbox-exporter', 'blackbox_exporter'],
+        args: [`--config.file=${join(ROOT, 'prometheus/blackbox.yml')}`, `--web.listen-address=${local(port.blackbox!)}`],
+      },
     ];
     const droppedJobs = new Set<string>();
     for (const o of optional) {
@@ -190,7 +210,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const prometheusBin = which('prometheus');
     if (!prometheusBin) throw new Error('Prometheus is not installed (apt-get install prometheus)');
     const prom = run('prometheus', prometheusBin, [
-      `--config.file=${promConfig}`, `--storage.tsdb.path=${join(dir, 'prometheus')}`, `--web.listen-address=${local(port.prometheus!)}`, '--web.enable-lifecycle',
+      `--config.file=${promConfig}`,
+      `--storage.tsdb.path=${join(dir, 'prometheus')}`,
+      `--web.listen-address=${local(port.prometheus!)}`,
+      '--web.enable-lifecycle',
     ]);
     await waitFor('prometheus', httpOk(`http://${local(port.prometheus!)}/-/ready`), prom);
 
@@ -199,7 +222,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     if (opts.demo) {
       run('demo', process.execPath, [
-        join(ROOT, 'dist/src/demo/main.js'), `--redis-url=redis://${local(port.redis!)}/0`, `--postgres-url=${postgresUrl}`, `--speed=${opts.demoSpeed ?? 1}`,
+        join(ROOT, 'dist/src/demo/main.js'),
+        `--redis-url=redis://${local(port.redis!)}/0`,
+        `--postgres-url=${postgresUrl}`,
+        `--speed=${opts.demoSpeed ?? 1}`,
       ]);
     }
     return {
@@ -242,16 +268,20 @@ async function startPostgres(port: number, run: Run, cleanups: (() => void)[]): 
     stopSignal: 'SIGINT', // fast shutdown: SIGTERM would wait for the demo's and exporter's connections
   });
   const admin = `postgres://fleet@127.0.0.1:${port}/postgres`;
-  await waitFor('postgres', async () => {
-    const c = new pg.Client({ connectionString: admin });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      return (await c.query('SELECT 1 AS one')).rows[0].one === 1;
-    } finally {
-      await c.end().catch(() => undefined);
-    }
-  }, proc);
+  await waitFor(
+    'postgres',
+    async () => {
+      const c = new pg.Client({ connectionString: admin });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        return (await c.query('SELECT 1 AS one')).rows[0].one === 1;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    },
+    proc,
+  );
   const url = `postgres://fleet@127.0.0.1:${port}/fleet`;
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
@@ -260,7 +290,10 @@ async function startPostgres(port: number, run: Run, cleanups: (() => void)[]): 
   // What compose does with /docker-entrypoint-initdb.d.
   const db = new pg.Client({ connectionString: url });
   await db.connect();
-  for (const f of readdirSync(join(ROOT, 'sql/schemas')).filter((n) => n.endsWith('.sql')).sort()) await db.query(readFileSync(join(ROOT, 'sql/schemas', f), 'utf8'));
+  for (const f of readdirSync(join(ROOT, 'sql/schemas'))
+    .filter((n) => n.endsWith('.sql'))
+    .sort())
+    await db.query(readFileSync(join(ROOT, 'sql/schemas', f), 'utf8'));
   await db.end();
   return url;
 }
@@ -332,9 +365,15 @@ function startGrafana(dir: string, port: Record<string, number>, run: Run): stri
     }
   }
   const args = bin.endsWith('grafana') ? ['server'] : [];
-  run('grafana', bin, [...args, `--homepath=${home}`,
-    `cfg:paths.provisioning=${prov}`, `cfg:paths.data=${join(dir, 'grafana')}`, `cfg:server.http_port=${port.grafana}`,
-    'cfg:server.http_addr=127.0.0.1', 'cfg:auth.anonymous.enabled=true']);
+  run('grafana', bin, [
+    ...args,
+    `--homepath=${home}`,
+    `cfg:paths.provisioning=${prov}`,
+    `cfg:paths.data=${join(dir, 'grafana')}`,
+    `cfg:server.http_port=${port.grafana}`,
+    'cfg:server.http_addr=127.0.0.1',
+    'cfg:auth.anonymous.enabled=true',
+  ]);
   return `http://127.0.0.1:${port.grafana}`;
 }
 

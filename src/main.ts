@@ -178,7 +178,5 @@ function main(): void {
 if (process.argv[2] === 'remediate') {
   // Loaded only for this subcommand: the exporter's start-up does not pay for it. Exit once stdout
   // has drained: client timers (command timeouts) would keep the process up for seconds.
-  void import('./remediate/index.js')
-    .then(({ runRemediate }) => runRemediate(process.argv.slice(3)))
-    .then((code) => process.stdout.write('', () => process.exit(code)));
+  void import('./remediate/index.js').then(({ runRemediate }) => runRemediate(process.argv.slice(3))).then((code) => process.stdout.write('', () => process.exit(code)));
 } else main();

@@ -86,7 +86,10 @@ export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeo
     }
     // Probes drive the first collections, so an exporter nobody scrapes yet still becomes ready.
     engine.scrape().catch((err: unknown) => opts.log.error({ err }, 'collection failed'));
-    res.status(503).type('text/plain').send(`not ready: waiting for the first answer of ${engine.pendingCollectors().join(', ')}\n`);
+    res
+      .status(503)
+      .type('text/plain')
+      .send(`not ready: waiting for the first answer of ${engine.pendingCollectors().join(', ')}\n`);
   });
 
   app.get('/', async (req, res) => {

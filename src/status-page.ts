@@ -69,23 +69,20 @@ function ago(unixSeconds: number | undefined, now: number): string {
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 }
 
-export function renderStatusPage(opts: {
-  version: string;
-  statuses: CollectorStatus[];
-  families: readonly MetricFamily[];
-  nowSeconds: number;
-}): string {
+export function renderStatusPage(opts: { version: string; statuses: CollectorStatus[]; families: readonly MetricFamily[]; nowSeconds: number }): string {
   const { version, statuses, families, nowSeconds } = opts;
   const sources = statuses
     .map(
-      (s) => `<tr><td class="name">${escapeHtml(s.name)}</td><td class="state ${s.up ? 'ok' : 'bad'}">${s.up ? 'up' : 'down'}</td>` +
+      (s) =>
+        `<tr><td class="name">${escapeHtml(s.name)}</td><td class="state ${s.up ? 'ok' : 'bad'}">${s.up ? 'up' : 'down'}</td>` +
         `<td>${ago(s.lastSuccessSeconds, nowSeconds)}</td><td>${s.durationSeconds.toFixed(3)}s</td>` +
         `<td class="err">${escapeHtml(s.lastError ?? '')}</td></tr>`,
     )
     .join('\n');
   const workers = workerRows(families)
     .map(
-      (w) => `<tr><td class="name">${escapeHtml(w.workerType)}</td>` +
+      (w) =>
+        `<tr><td class="name">${escapeHtml(w.workerType)}</td>` +
         `<td class="state ${w.state === 'up' ? 'ok' : 'bad'}">${w.state.replace('_', ' ')}</td>` +
         `<td>${w.alive}</td><td>${w.minAlive}</td><td>${w.backlog}</td><td>${w.pending}</td><td>${w.shutdownMarkers}</td></tr>`,
     )

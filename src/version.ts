@@ -9,7 +9,7 @@ function readJson(rel: string): Record<string, unknown> | undefined {
 }
 
 /** The package version, read once from package.json next to the build. */
-export const VERSION: string = (readJson('../package.json') ?? readJson('../../package.json'))?.version as string | undefined ?? 'unknown';
+export const VERSION: string = ((readJson('../package.json') ?? readJson('../../package.json'))?.version as string | undefined) ?? 'unknown';
 
 /** The git commit the build was made from (written by scripts/postbuild); 'unknown' when not recorded. */
 export const REVISION: string = (readJson('./build-info.json')?.revision as string | undefined) ?? 'unknown';

@@ -71,12 +71,16 @@ class Daemon {
   static async start(name: string, bin: string, args: string[], readyUrl: string): Promise<Daemon> {
     const d = new Daemon(name, spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     try {
-      await waitFor(async () => {
-        if (d.spawnError) throw new Error(`cannot run ${bin}: ${d.spawnError.message}`);
-        if (d.proc.exitCode !== null) throw new Error(`${name} exited ${d.proc.exitCode}`);
-        const r = await fetch(readyUrl).catch(() => undefined);
-        return r?.status === 200;
-      }, 30_000, 100);
+      await waitFor(
+        async () => {
+          if (d.spawnError) throw new Error(`cannot run ${bin}: ${d.spawnError.message}`);
+          if (d.proc.exitCode !== null) throw new Error(`${name} exited ${d.proc.exitCode}`);
+          const r = await fetch(readyUrl).catch(() => undefined);
+          return r?.status === 200;
+        },
+        30_000,
+        100,
+      );
     } catch (err) {
       await d.stop();
       throw new Error(`${name} did not become ready: ${(err as Error).message}\n${d.logs.slice(-4000)}`);
@@ -124,7 +128,10 @@ function prometheusConfig(opts: { exporterPort: number; promPort: number; amPort
       scrape_timeout: '1s',
       static_configs: [{ targets: [`127.0.0.1:${keep[j.job_name]}`] }],
     }));
-  assert.ok(c.scrape_configs.some((j: { job_name: string }) => j.job_name === 'fleet-exporter'), 'the shipped config has job fleet-exporter');
+  assert.ok(
+    c.scrape_configs.some((j: { job_name: string }) => j.job_name === 'fleet-exporter'),
+    'the shipped config has job fleet-exporter',
+  );
   return c;
 }
 
@@ -298,7 +305,14 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
   /** Diagnostics appended to a failed wait: what Prometheus and Alertmanager think. */
   async function state(): Promise<string> {
     const parts: string[] = [];
-    for (const q of ['fleet_workers_alive', 'fleet_worker_shutdown_markers', 'fleet:worker_type:down_cause', 'fleet:worker_type:seen_alive', 'fleet:exporter:startup_grace', 'ALERTS']) {
+    for (const q of [
+      'fleet_workers_alive',
+      'fleet_worker_shutdown_markers',
+      'fleet:worker_type:down_cause',
+      'fleet:worker_type:seen_alive',
+      'fleet:exporter:startup_grace',
+      'ALERTS',
+    ]) {
       const rs = await promQuery(q).catch((e: Error) => [{ metric: { error: e.message }, value: [0, ''] }] as Sample[]);
       parts.push(`${q}: ${rs.map((s) => `${JSON.stringify(s.metric)}=${s.value[1]}`).join(' ') || '(none)'}`);
     }
@@ -401,12 +415,7 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     prometheus = await Daemon.start(
       'prometheus',
       PROMETHEUS,
-      [
-        `--config.file=${promConfigFile}`,
-        `--storage.tsdb.path=${join(promDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        `--web.external-url=${promBase}`,
-      ],
+      [`--config.file=${promConfigFile}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, `--web.external-url=${promBase}`],
       `${promBase}/-/ready`,
     );
     cleanups.push(() => prometheus?.stop());
@@ -432,12 +441,16 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
   /** Waits until Prometheus has seen the type alive (latched) and the exporter's start-up grace is over. */
   async function armed(type: string): Promise<void> {
     await waitWithState(
-      waitFor(async () => {
-        const seen = await promQuery(`fleet:worker_type:seen_alive{worker_type="${type}"} == 1`);
-        const alive = await promQuery(`fleet_workers_alive{job="fleet-exporter",worker_type="${type}"} == 2`);
-        const grace = await promQuery('fleet:exporter:startup_grace');
-        return seen.length === 1 && alive.length === 1 && grace.length === 0;
-      }, 30_000, 250),
+      waitFor(
+        async () => {
+          const seen = await promQuery(`fleet:worker_type:seen_alive{worker_type="${type}"} == 1`);
+          const alive = await promQuery(`fleet_workers_alive{job="fleet-exporter",worker_type="${type}"} == 2`);
+          const grace = await promQuery('fleet:exporter:startup_grace');
+          return seen.length === 1 && alive.length === 1 && grace.length === 0;
+        },
+        30_000,
+        250,
+      ),
     );
   }
 
@@ -453,7 +466,8 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     const crashedAt = Date.now();
     await lookup.crash();
 
-    const isLookupDown = (b: Yaml) => /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\blookup\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
+    const isLookupDown = (b: Yaml) =>
+      /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\blookup\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
 
     // --- Slack (#fleet-critical)
     const slack = await waitWithState(
@@ -477,9 +491,7 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     assert.ok(text.includes(`<${amBase}/#/alerts?receiver=slack-critical|Alertmanager>`), text);
 
     // --- PagerDuty Events API v2 (trigger)
-    const pd = await waitWithState(
-      capture.waitFor('/v2/enqueue', (b) => isLookupDown(b) && b.event_action === 'trigger', NOTIFY_TIMEOUT, 'PagerDuty trigger', since),
-    );
+    const pd = await waitWithState(capture.waitFor('/v2/enqueue', (b) => isLookupDown(b) && b.event_action === 'trigger', NOTIFY_TIMEOUT, 'PagerDuty trigger', since));
     assert.equal(pd.json.routing_key, PD_ROUTING_KEY, 'routing key read (and trimmed) from routing_key_file');
     assert.equal(typeof pd.json.dedup_key, 'string');
     assert.ok(pd.json.dedup_key.length > 0);
@@ -509,13 +521,28 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     assert.ok(held, 'Alertmanager holds the alert');
     assert.deepEqual(
       { ...held.labels },
-      { alertname: 'FleetWorkerTypeDown', cause: 'crashed', collector: 'redis', fleet: 'default', instance: exporterInstance, job: 'fleet-exporter', severity: 'critical', worker_type: 'lookup' },
+      {
+        alertname: 'FleetWorkerTypeDown',
+        cause: 'crashed',
+        collector: 'redis',
+        fleet: 'default',
+        instance: exporterInstance,
+        job: 'fleet-exporter',
+        severity: 'critical',
+        worker_type: 'lookup',
+      },
     );
     assert.equal(held.status.state, 'active');
 
     // Critical goes to PagerDuty and #fleet-critical only, once each.
-    const slackForLookup = capture.requests.slice(since).filter((r) => r.path === SLACK_PATH).filter((r) => /FleetWorkerTypeDown/.test(slackTitle(r)) && /lookup/.test(slackTitle(r)));
-    assert.deepEqual(slackForLookup.map((r) => r.json.channel), ['#fleet-critical']);
+    const slackForLookup = capture.requests
+      .slice(since)
+      .filter((r) => r.path === SLACK_PATH)
+      .filter((r) => /FleetWorkerTypeDown/.test(slackTitle(r)) && /lookup/.test(slackTitle(r)));
+    assert.deepEqual(
+      slackForLookup.map((r) => r.json.channel),
+      ['#fleet-critical'],
+    );
 
     // --- the workers come back: resolved notifications
     const sinceRestore = capture.requests.length;
@@ -542,7 +569,8 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     await armed('rank');
     const since = capture.requests.length;
     await rank.shutDownCleanly();
-    const isRank = (b: Yaml) => /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\brank\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
+    const isRank = (b: Yaml) =>
+      /FleetWorkerTypeDown/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '') && /\brank\b/.test(b.attachments?.[0]?.title ?? b.payload?.summary ?? '');
 
     const slack = await waitWithState(
       capture.waitFor(SLACK_PATH, (b) => isRank(b) && b.attachments[0].title.startsWith('[FIRING'), NOTIFY_TIMEOUT, 'Slack scaled_down firing', since),
@@ -587,9 +615,16 @@ describe('alerting end to end: Redis → fleet-exporter → Prometheus → Alert
     const names = new Set(capture.requests.map(alertnameOf));
     for (const m of smtp.messages) names.add(/: (\w+)$/.exec(m.headers.subject ?? '')?.[1] ?? '?');
     const expected = ['FleetSandboxLongLived', 'FleetWorkerTypeDown'];
-    assert.deepEqual([...names].filter((n) => !expected.includes(n)), [], 'unexpected notifications');
+    assert.deepEqual(
+      [...names].filter((n) => !expected.includes(n)),
+      [],
+      'unexpected notifications',
+    );
     assert.ok(!capture.on(SLACK_PATH).some((r) => r.json?.channel === '#fleet-alerts'), 'no warning reached #fleet-alerts');
     const stray = capture.requests.filter((r) => !r.path.startsWith(SLACK_PATH) && !r.path.startsWith('/v2/enqueue'));
-    assert.deepEqual(stray.map((r) => r.path), []);
+    assert.deepEqual(
+      stray.map((r) => r.path),
+      [],
+    );
   });
 });

@@ -18,9 +18,7 @@ const AM_DIR = join(ROOT, 'alertmanager');
 const CONFIG = join(AM_DIR, 'alertmanager.yml');
 const AMTOOL = process.env.AMTOOL ?? 'amtool';
 const ALERTMANAGER =
-  process.env.ALERTMANAGER ??
-  (spawnSync('sh', ['-c', 'command -v alertmanager || command -v prometheus-alertmanager'], { encoding: 'utf8' }).stdout.trim() ||
-    'alertmanager');
+  process.env.ALERTMANAGER ?? (spawnSync('sh', ['-c', 'command -v alertmanager || command -v prometheus-alertmanager'], { encoding: 'utf8' }).stdout.trim() || 'alertmanager');
 
 type Labels = Record<string, string>;
 interface InhibitRule {
@@ -60,9 +58,7 @@ function alertLabelSets(): Labels[] {
     const doc = load(readFileSync(join(dir, f), 'utf8')) as {
       tests: { alert_rule_test?: { alertname: string; exp_alerts?: { exp_labels?: Labels }[] }[] }[];
     };
-    for (const t of doc.tests)
-      for (const c of t.alert_rule_test ?? [])
-        for (const a of c.exp_alerts ?? []) out.push({ alertname: c.alertname, ...(a.exp_labels ?? {}) });
+    for (const t of doc.tests) for (const c of t.alert_rule_test ?? []) for (const a of c.exp_alerts ?? []) out.push({ alertname: c.alertname, ...(a.exp_labels ?? {}) });
   }
   return out;
 }
@@ -129,8 +125,7 @@ test('templates render summary, description, runbook and dashboard links', () =>
 
 test('grouping by alert name and object label, resolved notifications on', () => {
   const c = config();
-  for (const l of ['alertname', 'worker_type', 'stream', 'sandbox_id', 'instance_id', 'instance'])
-    assert.ok(c.route.group_by.includes(l), `group_by must include ${l}`);
+  for (const l of ['alertname', 'worker_type', 'stream', 'sandbox_id', 'instance_id', 'instance']) assert.ok(c.route.group_by.includes(l), `group_by must include ${l}`);
   const text = readFileSync(CONFIG, 'utf8');
   const configs = text.match(/_configs:\n\s+- /g) ?? [];
   const resolved = text.match(/send_resolved: true/g) ?? [];
@@ -176,8 +171,7 @@ test('inhibit rules: every equal label is carried by both the source and the tar
     const name = rule.source_matchers.join(',');
     assert.ok(sources.length > 0, `${name}: no alert matches the source`);
     assert.ok(targets.length > 0, `${name}: no alert matches the target`);
-    for (const l of rule.equal)
-      for (const a of targets) assert.ok(a[l], `${name}: equal label ${l} missing on target ${a.alertname}`);
+    for (const l of rule.equal) for (const a of targets) assert.ok(a[l], `${name}: equal label ${l} missing on target ${a.alertname}`);
     // A source without an equal label silences nothing. Only the absent() form
     // of FleetExporterDown (no exporter target at all, so no instance) may.
     const capable = sources.filter((a) => rule.equal.every((l) => a[l]));
@@ -189,7 +183,6 @@ test('inhibit rules: every equal label is carried by both the source and the tar
 
 // ------------------------------------------------------------ live inhibition
 
-
 interface ApiAlert {
   labels: Labels;
   status: { state: string; inhibitedBy: string[] };
@@ -200,12 +193,7 @@ test('alertmanager mutes what the inhibit rules say', async () => {
   const port = await freePort();
   const proc = spawn(
     ALERTMANAGER,
-    [
-      `--config.file=${localConfig(dir)}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-    ],
+    [`--config.file=${localConfig(dir)}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -215,7 +203,10 @@ test('alertmanager mutes what the inhibit rules say', async () => {
     let ready = false;
     for (let i = 0; i < 100 && !ready; i++) {
       if (proc.exitCode !== null) break;
-      ready = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+      ready = await fetch(`${base}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!ready) await sleep(100);
     }
     assert.ok(ready, `alertmanager did not start:\n${log}`);
@@ -257,7 +248,13 @@ test('alertmanager mutes what the inhibit rules say', async () => {
     });
     assert.equal(res.status, 200, await res.text());
 
-    const key = (l: Labels) => JSON.stringify(Object.entries(l).filter(([k]) => k !== 'alertname').sort().concat([['alertname', l.alertname]]));
+    const key = (l: Labels) =>
+      JSON.stringify(
+        Object.entries(l)
+          .filter(([k]) => k !== 'alertname')
+          .sort()
+          .concat([['alertname', l.alertname]]),
+      );
     let got = new Map<string, ApiAlert>();
     for (let i = 0; i < 50; i++) {
       const list = (await (await fetch(`${base}/api/v2/alerts`)).json()) as ApiAlert[];

@@ -15,13 +15,10 @@ process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
 const log = createLogger('silent');
 
-
 /** A started collector against a started fake; refreshes only when a test asks (long intervals). */
 async function setup(fake: FakeAws, aws: object = {}) {
   const endpoint = await fake.start();
-  const collector = new AwsCollector(
-    awsSchema.parse({ regions: ['us-east-1'], endpoint, refresh_seconds: 3600, cloudwatch_refresh_seconds: 3600, timeout_seconds: 2, ...aws }),
-  );
+  const collector = new AwsCollector(awsSchema.parse({ regions: ['us-east-1'], endpoint, refresh_seconds: 3600, cloudwatch_refresh_seconds: 3600, timeout_seconds: 2, ...aws }));
   collector.start(log);
   await waitFor(() => collector.ec2.lastSuccessSeconds() !== undefined && collector.cloudwatch?.lastSuccessSeconds() !== undefined, 20_000, 10);
   return {
@@ -34,8 +31,7 @@ async function setup(fake: FakeAws, aws: object = {}) {
 }
 
 const samples = (fams: MetricFamily[], name: string) => fams.find((f) => f.name === name)?.samples ?? [];
-const value = (fams: MetricFamily[], name: string, ...labels: string[]) =>
-  samples(fams, name).find((s) => labels.every((l, i) => s.labelValues[i] === l))?.value;
+const value = (fams: MetricFamily[], name: string, ...labels: string[]) => samples(fams, name).find((s) => labels.every((l, i) => s.labelValues[i] === l))?.value;
 
 async function collectError(c: AwsCollector): Promise<CollectError> {
   try {
@@ -62,10 +58,12 @@ test('hundreds of instances are discovered page by page, and CloudWatch follows 
     assert.equal(fake.count('GetMetricData'), Math.ceil((running * 2) / 500));
     const calls = fake.requests.filter((r) => r.action === 'GetMetricData');
     const asked = calls.flatMap((r) =>
-      [...r.params.entries()].filter(([k]) => /^MetricDataQueries\.member\.\d+\.Id$/.test(k)).map(([k]) => {
-        const q = k.slice(0, -'.Id'.length);
-        return `${r.params.get(`${q}.MetricStat.Metric.MetricName`)}/${r.params.get(`${q}.MetricStat.Metric.Dimensions.member.1.Value`)}`;
-      }),
+      [...r.params.entries()]
+        .filter(([k]) => /^MetricDataQueries\.member\.\d+\.Id$/.test(k))
+        .map(([k]) => {
+          const q = k.slice(0, -'.Id'.length);
+          return `${r.params.get(`${q}.MetricStat.Metric.MetricName`)}/${r.params.get(`${q}.MetricStat.Metric.Dimensions.member.1.Value`)}`;
+        }),
     );
     assert.equal(asked.length, running * 2);
     assert.equal(new Set(asked).size, asked.length, 'nothing asked twice per refresh');
@@ -84,7 +82,10 @@ test('hundreds of instances are discovered page by page, and CloudWatch follows 
     const withAgent = fake.instances.filter((i) => i.state === 'running' && i.tags.agent).length;
     assert.equal(samples(families, 'fleet_ec2_memory_utilization_ratio').length, withAgent);
     const ages = samples(families, 'fleet_cloudwatch_datapoint_age_seconds').map((s) => s.value);
-    assert.ok(ages.every((a) => a >= 600 && a < 900), 'the exported datapoint is the latest complete one');
+    assert.ok(
+      ages.every((a) => a >= 600 && a < 900),
+      'the exported datapoint is the latest complete one',
+    );
   } finally {
     await close();
   }
@@ -209,8 +210,16 @@ test('tag, state and id filters choose which instances are discovered', async ()
   const { collector, close } = await setup(fake, { filters: { tags: { team: ['ml'] }, states: ['running'] } });
   try {
     const { families } = await collector.collect();
-    const expected = fake.instances.filter((i) => i.tags.team === 'ml' && i.state === 'running').map((i) => i.id).sort();
-    assert.deepEqual(samples(families, 'fleet_ec2_instance_state').map((s) => s.labelValues[0]).sort(), expected);
+    const expected = fake.instances
+      .filter((i) => i.tags.team === 'ml' && i.state === 'running')
+      .map((i) => i.id)
+      .sort();
+    assert.deepEqual(
+      samples(families, 'fleet_ec2_instance_state')
+        .map((s) => s.labelValues[0])
+        .sort(),
+      expected,
+    );
   } finally {
     await close();
   }
@@ -220,7 +229,12 @@ test('tag, state and id filters choose which instances are discovered', async ()
   const second = await setup(fake2, { filters: { instance_ids: ids } });
   try {
     const { families } = await second.collector.collect();
-    assert.deepEqual(samples(families, 'fleet_ec2_instance_state').map((s) => s.labelValues[0]).sort(), ids.sort());
+    assert.deepEqual(
+      samples(families, 'fleet_ec2_instance_state')
+        .map((s) => s.labelValues[0])
+        .sort(),
+      ids.sort(),
+    );
     assert.equal(fake2.requests.find((r) => r.action === 'DescribeInstances')!.params.has('MaxResults'), false);
   } finally {
     await second.close();
@@ -234,7 +248,9 @@ test("AWS's documented response examples become instance info, status checks and
   fake.script('DescribeInstanceStatus', { body: fixture('describe-instance-status.xml') });
   const iso = (ms: number) => new Date(Math.floor(ms / 300_000) * 300_000).toISOString();
   fake.script('GetMetricData', {
-    body: fixture('get-metric-data.xml').replace('{{T1}}', iso(endpointT1)).replace('{{T0}}', iso(endpointT1 - 300_000)),
+    body: fixture('get-metric-data.xml')
+      .replace('{{T1}}', iso(endpointT1))
+      .replace('{{T0}}', iso(endpointT1 - 300_000)),
   });
   const { collector, close } = await setup(fake, { cloudwatch: { memory: false } });
   try {

@@ -12,7 +12,6 @@ const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEXPIREDTOKENEXAMPLE0123456789';
 
-
 /** Spawns the built CLI with only an `aws:` section; stderr (the logs) is collected. */
 async function startExporter(endpoint: string, aws: string, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-aws-'));

@@ -32,7 +32,10 @@ test('one MetricStat query per instance and metric, with ids AWS accepts, packed
   const ids = planned.map((p) => p.query.Id!);
   assert.equal(new Set(ids).size, 600);
   for (const id of ids) assert.match(id, /^[a-z][a-zA-Z0-9_]*$/);
-  assert.deepEqual(batches(planned).map((b) => b.length), [500, 100]);
+  assert.deepEqual(
+    batches(planned).map((b) => b.length),
+    [500, 100],
+  );
 });
 
 test('a metric asked twice by configuration is queried once and feeds both series', () => {
@@ -73,7 +76,10 @@ test('the newest datapoint wins whatever the order, percentages become ratios, a
 test('state counts cover every state and every discovered instance, per-instance series only the capped ones', () => {
   const all = [inst('i-3', 'stopped'), inst('i-1'), inst('i-2', 'running', { checks: { system: 'impaired', instance: 'ok', ebs: 'initializing' } })];
   const { kept, dropped } = capInstances(all, 2);
-  assert.deepEqual(kept.map((i) => i.id), ['i-1', 'i-2']);
+  assert.deepEqual(
+    kept.map((i) => i.id),
+    ['i-1', 'i-2'],
+  );
   assert.equal(dropped, 1);
   const fams = buildEc2Families(all, kept, ['us-east-1']);
   assert.equal(sample(fams, 'fleet_ec2_instances', 'us-east-1', 'running'), 2);

@@ -65,9 +65,18 @@ aws:
   assert.equal(r.status, 1);
   const lines = r.stderr.trim().split('\n').slice(1);
   assert.ok(lines.includes('redis.heartbeats.ttl_secondz: unknown key'), r.stderr);
-  assert.ok(lines.some((l) => l.startsWith('redis.worker_types[0].concurrency: ')), r.stderr);
-  assert.ok(lines.some((l) => l.startsWith('postgres.url: ')), r.stderr);
-  assert.ok(lines.some((l) => l.startsWith('aws.regions: ')), r.stderr);
+  assert.ok(
+    lines.some((l) => l.startsWith('redis.worker_types[0].concurrency: ')),
+    r.stderr,
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('postgres.url: ')),
+    r.stderr,
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('aws.regions: ')),
+    r.stderr,
+  );
 });
 
 test('a bad config stops the exporter before it listens', async () => {

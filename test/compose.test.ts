@@ -22,7 +22,10 @@ function servicePorts(name: string): number[] {
   return [...published, ...(IMAGE_PORTS[image] ? [IMAGE_PORTS[image]!] : [])];
 }
 function assertServiceAddress(address: string, where: string): void {
-  const [host, port] = address.replace(/^https?:\/\//, '').replace(/\/.*$/, '').split(':');
+  const [host, port] = address
+    .replace(/^https?:\/\//, '')
+    .replace(/\/.*$/, '')
+    .split(':');
   assert.ok(servicePorts(host!).includes(Number(port)), `${where}: ${address} is not a port of compose service ${host}`);
 }
 /** Container path → repo path, from one service's bind mounts (the longest mount point wins). */
@@ -72,8 +75,12 @@ test("Prometheus's targets, rule files and Alertmanager address match the compos
   for (const pattern of prom.rule_files as string[]) {
     const dir = toRepo('prometheus', dirname(pattern));
     const re = new RegExp(`^${basename(pattern).replace(/\./g, '\\.').replace(/\*/g, '.*')}$`);
-    const matched = readdirSync(dir).filter((f) => re.test(f)).sort();
-    const shipped = readdirSync(join(ROOT, 'rules')).filter((f) => f.endsWith('.rules.yml')).sort();
+    const matched = readdirSync(dir)
+      .filter((f) => re.test(f))
+      .sort();
+    const shipped = readdirSync(join(ROOT, 'rules'))
+      .filter((f) => f.endsWith('.rules.yml'))
+      .sort();
     assert.deepEqual(matched, shipped, `${pattern} loads exactly rules/*.rules.yml`);
   }
 });

@@ -23,7 +23,6 @@ function run(args: string[]) {
   return spawnSync(CLI, args, { encoding: 'utf8', timeout: 60_000 });
 }
 
-
 // Each of these passed --check-config and then crashed (or would) once the clients were built.
 const BAD: [string, object, string][] = [
   ['redis.url', { redis: { url: `redis://:${PASSWORD}@127.0.0.1:99999/0` } }, 'a port beyond 65535'],
@@ -59,7 +58,10 @@ describe('URLs are validated in full by --check-config', () => {
   for (const [path, config, what] of BAD) {
     test(`refuses ${what}, naming ${path}, and never quotes the password`, () => {
       const p = problems(config);
-      assert.ok(p.some((l) => l.startsWith(`${path}: `)), `${what} must be refused at ${path}: ${JSON.stringify(p)}`);
+      assert.ok(
+        p.some((l) => l.startsWith(`${path}: `)),
+        `${what} must be refused at ${path}: ${JSON.stringify(p)}`,
+      );
       assert.ok(!p.join('\n').includes(PASSWORD), `password printed: ${p.join('\n')}`);
     });
   }
@@ -104,10 +106,17 @@ test('an uncaught exception is logged with its secrets redacted, not dumped by N
 
 test('an empty config, or one without any source, is refused by --check-config and at start', async () => {
   for (const text of ['', 'listen: "127.0.0.1:9999"\nlog_level: debug\n']) {
-    assert.deepEqual(problems(yaml.load(text) ?? {}).map((p) => p.split(': ')[0]), ['(root)'], JSON.stringify(text));
+    assert.deepEqual(
+      problems(yaml.load(text) ?? {}).map((p) => p.split(': ')[0]),
+      ['(root)'],
+      JSON.stringify(text),
+    );
   }
   const file = writeConfig('{}\n');
-  for (const args of [['--check-config', '--config', file], ['--config', file, '--listen', `127.0.0.1:${await freePort()}`]]) {
+  for (const args of [
+    ['--check-config', '--config', file],
+    ['--config', file, '--listen', `127.0.0.1:${await freePort()}`],
+  ]) {
     const r = run(args);
     assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /^\(root\): no source configured: add at least one of redis, postgres, daytona, aws/m);

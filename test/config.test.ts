@@ -95,9 +95,7 @@ test('*_file keys read secrets from files; unreadable files and doubles are erro
   assert.equal(c.redis?.password, 's3cr3t-from-file');
   assert.equal(redact('auth failed for s3cr3t-from-file'), 'auth failed for [REDACTED]', 'file secrets are redacted');
   assert.match(problems(`redis:\n  password_file: ${join(dir, 'missing')}\n`)[0]!, /^redis\.password_file: cannot read .*ENOENT/);
-  assert.deepEqual(problems(`redis:\n  password: a\n  password_file: ${secret}\n`), [
-    'redis.password_file: set either password or password_file, not both',
-  ]);
+  assert.deepEqual(problems(`redis:\n  password: a\n  password_file: ${secret}\n`), ['redis.password_file: set either password or password_file, not both']);
 });
 
 test('YAML syntax errors are reported, not thrown raw', () => {

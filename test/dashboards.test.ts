@@ -100,15 +100,18 @@ test('the tasks dashboard repeats its percentile panels per worker type and draw
   for (const title of ['Task duration p50 / p95 / p99: $worker_type', 'Queue wait p50 / p95 / p99: $worker_type']) {
     const p = byTitle(title);
     assert.equal(p.repeat, 'worker_type', title);
-    assert.deepEqual(p.targets.map((t: Json) => t.legendFormat), ['p50', 'p95', 'p99'], title);
+    assert.deepEqual(
+      p.targets.map((t: Json) => t.legendFormat),
+      ['p50', 'p95', 'p99'],
+      title,
+    );
   }
   const heat = byTitle('Queue wait heatmap');
   assert.equal(heat.type, 'heatmap');
   assert.equal(heat.targets[0].format, 'heatmap');
   assert.match(heat.targets[0].expr, /^sum by \(le\) \(.*increase\(fleet_task_queue_wait_seconds_bucket\{/);
   // Replicas of the exporter report the same counters: every raw task query merges them with max before summing.
-  for (const p of panelsOf(tasks))
-    for (const t of p.targets) if (/\bfleet_task/.test(t.expr)) assert.match(t.expr, /max by \(/, `${p.title}: ${t.expr}`);
+  for (const p of panelsOf(tasks)) for (const t of p.targets) if (/\bfleet_task/.test(t.expr)) assert.match(t.expr, /max by \(/, `${p.title}: ${t.expr}`);
 });
 
 test('every panel has a unit, a description and a unique id on its dashboard', () => {

@@ -75,8 +75,14 @@ describe('Daytona fleet metrics', () => {
     const { families } = buildDaytonaMetrics(list, opts);
     const started = list.filter((s) => s.state === 'started');
     assert.equal(sample(families, 'fleet_daytona_sandboxes', { state: 'started', target: 'us' }), started.filter((s) => s.target === 'us').length);
-    assert.equal(sample(families, 'fleet_daytona_sandbox_cpu_cores', { state: 'started' }), started.reduce((a, s) => a + s.cpu, 0));
-    assert.equal(sample(families, 'fleet_daytona_sandbox_memory_bytes', { state: 'started' }), started.reduce((a, s) => a + s.memoryBytes, 0));
+    assert.equal(
+      sample(families, 'fleet_daytona_sandbox_cpu_cores', { state: 'started' }),
+      started.reduce((a, s) => a + s.cpu, 0),
+    );
+    assert.equal(
+      sample(families, 'fleet_daytona_sandbox_memory_bytes', { state: 'started' }),
+      started.reduce((a, s) => a + s.memoryBytes, 0),
+    );
     assert.equal(sample(families, 'fleet_daytona_sandbox_gpus', { state: 'error' }), 0);
   });
 
@@ -120,7 +126,10 @@ describe('Daytona fleet metrics', () => {
 
   it('exports no cost series without pricing', () => {
     const { families } = buildDaytonaMetrics(sandboxes(3), opts);
-    assert.equal(families.find((f) => f.name === 'fleet_daytona_estimated_cost_per_hour'), undefined);
+    assert.equal(
+      families.find((f) => f.name === 'fleet_daytona_estimated_cost_per_hour'),
+      undefined,
+    );
   });
 });
 

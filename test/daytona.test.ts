@@ -34,8 +34,7 @@ async function setup(opts: { sandboxes?: object[]; apiKey?: string; legacyArray?
   return { fake, collector, engine, scrape };
 }
 
-const requests = (samples: ParsedSample[], outcome: string) =>
-  valueOf(samples, 'fleet_daytona_requests_total', { operation: 'list_sandboxes', outcome });
+const requests = (samples: ParsedSample[], outcome: string) => valueOf(samples, 'fleet_daytona_requests_total', { operation: 'list_sandboxes', outcome });
 
 describe('Daytona collector against a local Daytona API', () => {
   it('follows cursor pagination through thousands of sandboxes, each page within the API limit', async () => {
@@ -184,7 +183,10 @@ describe('Daytona collector against a local Daytona API', () => {
   });
 
   it('passes unknown future sandbox states through as their own label value', async () => {
-    const sandboxes = [...makeSandboxes(3, { state: 'hibernating', target: 'us' }), ...makeSandboxes(2, { state: 'started', target: 'us' }).map((s) => ({ ...s, id: `x-${(s as { id: string }).id}` }))];
+    const sandboxes = [
+      ...makeSandboxes(3, { state: 'hibernating', target: 'us' }),
+      ...makeSandboxes(2, { state: 'started', target: 'us' }).map((s) => ({ ...s, id: `x-${(s as { id: string }).id}` })),
+    ];
     const { collector, scrape } = await setup({ sandboxes });
     await collector.refresher.runOnce(log);
     const { samples } = await scrape();

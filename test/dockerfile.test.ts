@@ -185,8 +185,18 @@ test('the image runs a pinned, supported Node LTS in every stage, with OCI label
   assert.equal(images.size, 1, `one base image for every stage: ${[...images].join(', ')}`);
   assert.match([...images][0]!, /^node:(22|24)\.\d+\.\d+-[a-z]+-slim$/, 'Node 22 or 24 LTS, pinned by full version');
   const runtime = stages.at(-1)!;
-  const labels = runtime.steps.filter((s) => s.keyword === 'LABEL').map((s) => s.args).join(' ');
-  for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'base.name']) assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key.replace('.', '\\.')}=`), key);
-  assert.ok(runtime.steps.some((s) => s.keyword === 'ARG' && s.args === `VERSION=${pkg.version}`), `ARG VERSION=${pkg.version} (package.json's version)`);
-  assert.ok(runtime.steps.some((s) => s.keyword === 'USER' && s.args !== 'root'), 'runs as a non-root user');
+  const labels = runtime.steps
+    .filter((s) => s.keyword === 'LABEL')
+    .map((s) => s.args)
+    .join(' ');
+  for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'base.name'])
+    assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key.replace('.', '\\.')}=`), key);
+  assert.ok(
+    runtime.steps.some((s) => s.keyword === 'ARG' && s.args === `VERSION=${pkg.version}`),
+    `ARG VERSION=${pkg.version} (package.json's version)`,
+  );
+  assert.ok(
+    runtime.steps.some((s) => s.keyword === 'USER' && s.args !== 'root'),
+    'runs as a non-root user',
+  );
 });

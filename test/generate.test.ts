@@ -37,7 +37,14 @@ test('generate:check fails on a hand-edited generated file, naming it', () => {
   withTemp((dir) => {
     assert.equal(generate('--out', dir).status, 0);
     const written = ['rules', 'dashboards', 'docs', 'grafana/src'].flatMap((d) => readdirSync(join(dir, d)).map((f) => `${d}/${f}`));
-    for (const f of ['rules/streams.rules.yml', 'dashboards/fleet-streams.json', 'grafana/src/alert-panels.json', 'docs/configuration.md', 'docs/config.schema.json', 'docs/metrics.md']) {
+    for (const f of [
+      'rules/streams.rules.yml',
+      'dashboards/fleet-streams.json',
+      'grafana/src/alert-panels.json',
+      'docs/configuration.md',
+      'docs/config.schema.json',
+      'docs/metrics.md',
+    ]) {
       assert.ok(written.includes(f), `generate writes ${f}`);
     }
     assert.equal(generate('--check', '--out', dir).status, 0, 'a fresh output passes the check');
@@ -59,8 +66,13 @@ test('a bad thresholds file fails generation with the key path of every problem,
     const bad = join(dir, 'team.yml');
     writeFileSync(
       bad,
-      ['redis: { memory_warning_ratio: 80 }', 'workers: { down_for: soon }', 'streams: { overrides: { lookup: { backlog_hgih: 5 } } }', 'ec2: { cpu_high: 0.5 }',
-        'task_metrics: { overrides: { lookup: { duration_p95: 30, failure_ratio: 5 } } }'].join('\n'),
+      [
+        'redis: { memory_warning_ratio: 80 }',
+        'workers: { down_for: soon }',
+        'streams: { overrides: { lookup: { backlog_hgih: 5 } } }',
+        'ec2: { cpu_high: 0.5 }',
+        'task_metrics: { overrides: { lookup: { duration_p95: 30, failure_ratio: 5 } } }',
+      ].join('\n'),
     );
     const r = generate('--thresholds', bad, '--out', join(dir, 'out'));
     assert.equal(r.status, 2, r.out);
@@ -94,7 +106,11 @@ test('the thresholds schema checks every key of rules/thresholds.yml', () => {
       const overlay = keys.reduceRight<unknown>((inner, k) => ({ [k]: inner }), [true]);
       const file = join(dir, 'bad.yml');
       writeFileSync(file, JSON.stringify(overlay));
-      assert.throws(() => loadThresholds(file), (err: Error) => err.message.includes(`${leaf}: `), `${leaf} is checked`);
+      assert.throws(
+        () => loadThresholds(file),
+        (err: Error) => err.message.includes(`${leaf}: `),
+        `${leaf} is checked`,
+      );
     }
   });
 });

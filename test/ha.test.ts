@@ -96,10 +96,14 @@ describe('two Prometheus replicas scraping one exporter with redis.min_interval_
     });
     prometheus.push(await Prometheus.start('a', exporter.port), await Prometheus.start('b', exporter.port));
     // Both replicas have scraped at least once.
-    await waitFor(async () => {
-      const ups = await Promise.all(prometheus.map((p) => p.query('up{job="fleet-exporter"}', Date.now() / 1000)));
-      return ups.every((u) => u === 1);
-    }, 30_000, 200);
+    await waitFor(
+      async () => {
+        const ups = await Promise.all(prometheus.map((p) => p.query('up{job="fleet-exporter"}', Date.now() / 1000)));
+        return ups.every((u) => u === 1);
+      },
+      30_000,
+      200,
+    );
   });
 
   after(async () => {

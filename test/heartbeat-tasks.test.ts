@@ -9,12 +9,20 @@ const ctx = useTestRedis();
 
 test('wrap() times a task: ok when it resolves, error when it throws (rethrown), wait from the entry id', async () => {
   const hb = startHeartbeat(ctx.client, { workerType: 'wrap', workerId: 'w1', handleSignals: false });
-  const value = await hb.wrap(async () => {
-    await new Promise((res) => setTimeout(res, 30));
-    return 42;
-  }, { entryId: `${Date.now() - 3000}-0` });
+  const value = await hb.wrap(
+    async () => {
+      await new Promise((res) => setTimeout(res, 30));
+      return 42;
+    },
+    { entryId: `${Date.now() - 3000}-0` },
+  );
   assert.equal(value, 42);
-  await assert.rejects(hb.wrap(() => { throw new Error('boom'); }), /boom/);
+  await assert.rejects(
+    hb.wrap(() => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   await hb.flush();
   const h = await ctx.client.hgetall('worker:metrics:wrap');
   assert.equal(h['tasks:ok'], '1');

@@ -8,7 +8,9 @@ import yaml from 'js-yaml';
 import { CLI, REPO_ROOT } from './helpers/exporter.js';
 
 // Rendered manifests are checked against the schema models first, then read loosely.
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- already validated by the models: the assertions read nested fields
+type Loose = any;
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: Loose };
 
 const SECRETS_DIR = '/etc/fleet-exporter/secrets';
 
@@ -108,8 +110,8 @@ for (const [variant, dir, workload] of [
     test('config comes from the ConfigMap and secrets are files from the Secret, read through *_file keys', () => {
       const configMap = byKind(objects, 'ConfigMap');
       const secret = byKind(objects, 'Secret');
-      const volumes = Object.fromEntries(pod().spec.volumes.map((v: any) => [v.name, v]));
-      const mounts = Object.fromEntries(container().volumeMounts.map((m: any) => [m.name, m]));
+      const volumes = Object.fromEntries(pod().spec.volumes.map((v: Loose) => [v.name, v]));
+      const mounts = Object.fromEntries(container().volumeMounts.map((m: Loose) => [m.name, m]));
       assert.equal(volumes.config.configMap.name, configMap.metadata.name);
       assert.equal(mounts.config.mountPath, '/etc/fleet-exporter/fleet.yml');
       assert.deepEqual(container().args, ['--config', '/etc/fleet-exporter/fleet.yml']);
@@ -134,7 +136,7 @@ describe('the sharded variant', () => {
   const base = render('deploy/kubernetes');
   const sharded = render('deploy/kubernetes/sharded');
   const set = byKind(sharded, 'StatefulSet');
-  const env = Object.fromEntries(set.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+  const env = Object.fromEntries(set.spec.template.spec.containers[0].env.map((e: Loose) => [e.name, e.value]));
 
   test('has one shard per replica, each taking its shard from the pod ordinal', () => {
     assert.equal(env.FLEET_SHARD_FROM_HOSTNAME, 'true');

@@ -8,7 +8,15 @@ import { freePort, waitFor } from './helpers/net.js';
 const SECRET = 'hunter2-log-secret';
 
 test('a record becomes one logfmt line: time, level and msg first, values quoted only when needed', () => {
-  const line = toLogfmt({ level: 40, time: Date.UTC(2026, 0, 2, 3, 4, 5), msg: 'collector failed', collector: 'redis', err: { message: 'a "b"\nsecond line', code: 'ECONNREFUSED' }, n: 3, empty: '' });
+  const line = toLogfmt({
+    level: 40,
+    time: Date.UTC(2026, 0, 2, 3, 4, 5),
+    msg: 'collector failed',
+    collector: 'redis',
+    err: { message: 'a "b"\nsecond line', code: 'ECONNREFUSED' },
+    n: 3,
+    empty: '',
+  });
   assert.equal(line, 'time=2026-01-02T03:04:05.000Z level=warn msg="collector failed" collector=redis err.message="a \\"b\\"\\nsecond line" err.code=ECONNREFUSED n=3 empty=""');
 });
 
@@ -29,13 +37,19 @@ test('--log-format logfmt writes logfmt lines, secrets still redacted', async ()
   const logs = await run(['--log-format', 'logfmt']);
   const lines = logs.trim().split('\n');
   for (const l of lines) assert.match(l, /^time=\S+ level=(info|warn|error) msg=/, l);
-  assert.ok(lines.some((l) => /level=warn msg="collector failed" collector=redis error=/.test(l)), logs);
+  assert.ok(
+    lines.some((l) => /level=warn msg="collector failed" collector=redis error=/.test(l)),
+    logs,
+  );
   assert.doesNotMatch(logs, new RegExp(SECRET));
 });
 
 test('JSON stays the default, secrets redacted', async () => {
   const logs = await run([]);
-  const records = logs.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = logs
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(records.some((r) => r.msg === 'collector failed' && r.collector === 'redis'));
   assert.doesNotMatch(logs, new RegExp(SECRET));
 });

@@ -95,7 +95,7 @@ postgres:
     await holder.connect();
     await waiter.connect();
     try {
-      await holder.query("BEGIN; LOCK TABLE lockme IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.1)");
+      await holder.query('BEGIN; LOCK TABLE lockme IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.1)');
       const blocked = waiter.query('SELECT count(*) FROM lockme').catch(() => undefined);
       await new Promise((r) => setTimeout(r, 200));
       const { families } = await engine.scrape();

@@ -39,7 +39,15 @@ describe('turning rows into samples', () => {
   });
 
   test('label values come from their columns; NULL labels are empty', () => {
-    const r = samplesFromRows(spec, ['status', 'n'], [{ status: 'a', n: '2' }, { status: null, n: 1 }, { status: 'c', n: null }]);
+    const r = samplesFromRows(
+      spec,
+      ['status', 'n'],
+      [
+        { status: 'a', n: '2' },
+        { status: null, n: 1 },
+        { status: 'c', n: null },
+      ],
+    );
     assert.deepEqual(r.samples[0], [
       { labelValues: ['a'], value: 2 },
       { labelValues: [''], value: 1 },
@@ -48,7 +56,18 @@ describe('turning rows into samples', () => {
 
   test('a missing column or two rows with the same labels fail the query', () => {
     assert.throws(() => samplesFromRows(spec, ['status'], []), /column "n" \(metric m\) is not in the result/);
-    assert.throws(() => samplesFromRows(spec, ['status', 'n'], [{ status: 'a', n: 1 }, { status: 'a', n: 2 }]), /same labels/);
+    assert.throws(
+      () =>
+        samplesFromRows(
+          spec,
+          ['status', 'n'],
+          [
+            { status: 'a', n: 1 },
+            { status: 'a', n: 2 },
+          ],
+        ),
+      /same labels/,
+    );
   });
 
   test('rows beyond maxRows are counted as dropped series', () => {
@@ -68,7 +87,10 @@ describe('declarative metrics from the config', () => {
     ]);
     assert.equal(specs.length, 1);
     assert.deepEqual(specs[0]!.ids, ['x', 'y']);
-    assert.deepEqual(specs[0]!.metrics.map((m) => `${m.name}:${m.value}:${m.type}`), ['x_a:a:gauge', 'x_b:b:gauge', 'y:a:counter']);
+    assert.deepEqual(
+      specs[0]!.metrics.map((m) => `${m.name}:${m.value}:${m.type}`),
+      ['x_a:a:gauge', 'x_b:b:gauge', 'y:a:counter'],
+    );
   });
 
   test('the config contract keys are accepted as written', () => {
@@ -100,7 +122,11 @@ postgres:
   metrics:
     - { name: bad, help: h, query: "SELECT 1 AS n", labels: ["bad-label"], values: [n] }
 `);
-    const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} in:\n${problems.join('\n')}`);
+    const has = (re: RegExp) =>
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${re} in:\n${problems.join('\n')}`,
+      );
     has(/^postgres\.preset_options\.tasks\.tabel: unknown key$/);
     has(/^postgres\.preset_options\.tasks\.heartbeats: needs stale_after_seconds < down_after_seconds/);
     has(/^postgres\.metrics\[0\]\.labels\[0\]: must be a column name/);
@@ -117,7 +143,11 @@ postgres:
     - { name: dup, help: h, query: "SELECT 1 AS n", labels: [n], values: [n] }
     - { name: dup, help: h, query: "SELECT 2 AS n", values: [n] }
 `);
-    const has = (re: RegExp) => assert.ok(problems.some((p) => re.test(p)), `${re} in:\n${problems.join('\n')}`);
+    const has = (re: RegExp) =>
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${re} in:\n${problems.join('\n')}`,
+      );
     has(/^postgres\.metrics\[0\]\.name: metric fleet_tasks is already defined \(preset tasks\)/);
     has(/^postgres\.metrics\[1\]\.name: metric fleet_postgres_up is already defined \(built in\)/);
     has(/^postgres\.metrics\[2\]\.values: columns n are both labels and values/);

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PostgresCollector } from '../src/collectors/postgres/index.js';
-import {
-  collectOnce,
-  loadSeedSchemas,
-  memoryLogger,
-  postgresConfig,
-  seriesOf,
-  startPostgres,
-  valueOf,
-  type TestPostgres,
-} from './helpers/postgres.js';
+import { collectOnce, loadSeedSchemas, memoryLogger, postgresConfig, seriesOf, startPostgres, valueOf, type TestPostgres } from './helpers/postgres.js';
 
 /** Ages come from rows inserted `now() - X` ago; a scrape a moment later reads X plus a little. */
 function assertAge(actual: number | undefined, expected: number, name: string): void {
@@ -58,7 +49,7 @@ INSERT INTO sandbox_events (sandbox_id, event_type, created_at) VALUES
   ('sb-c', 'heartbeat', now() - interval '2 days');
 `;
 
-describe('postgres presets read the seeds\' schemas', () => {
+describe("postgres presets read the seeds' schemas", () => {
   let db: TestPostgres;
   let families: Awaited<ReturnType<typeof collectOnce>>['families'];
 
@@ -66,9 +57,7 @@ describe('postgres presets read the seeds\' schemas', () => {
     db = await startPostgres();
     await loadSeedSchemas(db);
     await db.exec(ROWS);
-    const collector = new PostgresCollector(
-      postgresConfig(`postgres:\n  url: ${db.adminUrl}\n  presets: [shepherd, tasks, operations, sandbox_events]\n`),
-    );
+    const collector = new PostgresCollector(postgresConfig(`postgres:\n  url: ${db.adminUrl}\n  presets: [shepherd, tasks, operations, sandbox_events]\n`));
     const log = memoryLogger([]);
     collector.start(log);
     const result = await collectOnce(collector, log);
@@ -139,7 +128,7 @@ describe('postgres presets read the seeds\' schemas', () => {
     assert.equal(valueOf(families, 'fleet_operations_stale'), 1);
   });
 
-  test('sandbox_events reports each recent sandbox\'s last event age, stalest first', () => {
+  test("sandbox_events reports each recent sandbox's last event age, stalest first", () => {
     const ages = seriesOf(families, 'fleet_sandbox_last_event_age_seconds');
     assert.deepEqual(Object.keys(ages), ['sandbox_id=sb-b', 'sandbox_id=sb-a'], 'sb-c is older than the lookback');
     assertAge(ages['sandbox_id=sb-a'], 30, 'sb-a');
@@ -149,7 +138,10 @@ describe('postgres presets read the seeds\' schemas', () => {
   test('every preset query reports a duration and no errors', () => {
     const errors = seriesOf(families, 'fleet_sql_query_errors_total');
     assert.ok(Object.keys(errors).length >= 12, `one error series per query: ${Object.keys(errors)}`);
-    assert.ok(Object.values(errors).every((v) => v === 0), JSON.stringify(errors));
+    assert.ok(
+      Object.values(errors).every((v) => v === 0),
+      JSON.stringify(errors),
+    );
     assert.deepEqual(Object.keys(seriesOf(families, 'fleet_sql_query_duration_seconds')).sort(), Object.keys(errors).sort());
   });
 

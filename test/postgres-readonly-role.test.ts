@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { PostgresCollector } from '../src/collectors/postgres/index.js';
-import {
-  collectOnce,
-  loadSeedSchemas,
-  memoryLogger,
-  postgresConfig,
-  psqlFile,
-  seriesOf,
-  startPostgres,
-  valueOf,
-  type TestPostgres,
-} from './helpers/postgres.js';
+import { collectOnce, loadSeedSchemas, memoryLogger, postgresConfig, psqlFile, seriesOf, startPostgres, valueOf, type TestPostgres } from './helpers/postgres.js';
 
 /** The collector as the least-privilege role that sql/grant-readonly.sql creates. */
 describe('the fleet_exporter role from sql/grant-readonly.sql', () => {
@@ -36,7 +26,7 @@ describe('the fleet_exporter role from sql/grant-readonly.sql', () => {
   });
   after(() => db?.destroy());
 
-  test('reads every preset and sees other roles\' sessions, but not other tables', async () => {
+  test("reads every preset and sees other roles' sessions, but not other tables", async () => {
     const holder = new pg.Client(db.adminUrl);
     await holder.connect();
     await holder.query('BEGIN; SELECT 1');

@@ -89,7 +89,10 @@ describe('the postgres password never leaks (built CLI, end to end)', () => {
     assertNoSecret(run, RIGHT);
     // Only this exporter's own families: process metrics are not this collector's to lint.
     const ours = run.bodies['/metrics']!.split('\n').filter((l) => /^(# (HELP|TYPE) )?fleet_/.test(l));
-    assert.ok(ours.some((l) => l.startsWith('fleet_sandbox_') || l.startsWith('fleet_tasks{')), 'preset metrics are there');
+    assert.ok(
+      ours.some((l) => l.startsWith('fleet_sandbox_') || l.startsWith('fleet_tasks{')),
+      'preset metrics are there',
+    );
     const lint = execFileSync('promtool', ['check', 'metrics'], { input: ours.join('\n') + '\n', encoding: 'utf8' });
     assert.equal(lint.trim(), '');
   });

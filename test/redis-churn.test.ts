@@ -31,12 +31,7 @@ test(`under stream churn, ${SCRAPES} scrapes report the fleet that exists, and t
   const addStream = () => {
     const stream = `stream.s${next++}`;
     live.push(stream);
-    return r
-      .multi()
-      .xgroup('CREATE', stream, 'g', '$', 'MKSTREAM')
-      .xgroup('CREATECONSUMER', stream, 'g', 'w')
-      .set(`worker:heartbeat:${stream}:w`, '', 'EX', 60)
-      .exec();
+    return r.multi().xgroup('CREATE', stream, 'g', '$', 'MKSTREAM').xgroup('CREATECONSUMER', stream, 'g', 'w').set(`worker:heartbeat:${stream}:w`, '', 'EX', 60).exec();
   };
   const workerTypes = async () => {
     const { families } = await engine.scrape();

@@ -33,11 +33,32 @@ function makeCertificates(): void {
 test('rediss:// with the CA from ca_file connects; an unknown CA is up=0, insecure_skip_verify connects', async () => {
   makeCertificates();
   const port = await freePort();
-  const server = spawn('redis-server', [
-    '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'),
-    '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no',
-  ], { stdio: 'ignore' });
+  const server = spawn(
+    'redis-server',
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--tls-cert-file',
+      join(dir, 'server.pem'),
+      '--tls-key-file',
+      join(dir, 'server.key'),
+      '--tls-ca-cert-file',
+      join(dir, 'ca.pem'),
+      '--tls-auth-clients',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
   children.push(server);
   const admin = new Redis({ port, host: '127.0.0.1', tls: { ca: readFileSync(join(dir, 'ca.pem')) }, retryStrategy: () => 200 });
   admin.on('error', () => undefined);
@@ -73,10 +94,14 @@ test('sentinel: the exporter finds the master through Redis Sentinel', async () 
   const probe = new Redis({ port: sentinelPort, host: '127.0.0.1', retryStrategy: () => 200 });
   probe.on('error', () => undefined);
   after(() => probe.disconnect());
-  await waitFor(async () => {
-    const reply = await probe.call('SENTINEL', 'get-master-addr-by-name', 'fleetmaster').catch(() => null);
-    return Array.isArray(reply) && Number(reply[1]) === master.port;
-  }, 15_000, 300);
+  await waitFor(
+    async () => {
+      const reply = await probe.call('SENTINEL', 'get-master-addr-by-name', 'fleetmaster').catch(() => null);
+      return Array.isArray(reply) && Number(reply[1]) === master.port;
+    },
+    15_000,
+    300,
+  );
   probe.disconnect();
   const exporter = await ExporterProcess.start({
     redis: {
@@ -102,7 +127,28 @@ test('cluster: streams and heartbeats spread over three masters are all read', a
     // The bus port defaults to port + 10000, which may be taken or beyond 65535: pick one.
     const busPort = await freePort();
     children.push(
-      spawn('redis-server', ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', nodeDir], { stdio: 'ignore' }),
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--cluster-port',
+          String(busPort),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(nodeDir, 'nodes.conf'),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          nodeDir,
+        ],
+        { stdio: 'ignore' },
+      ),
     );
   }
   for (const port of ports) {

@@ -56,7 +56,7 @@ describe('a hung Redis', () => {
     await waitFor(async () => valueOf((await metrics(exporter)).samples, 'fleet_redis_up') === 1, 15_000, 200);
   });
 
-  test("a scrape that joins a longer collection still answers by its own deadline", async () => {
+  test('a scrape that joins a longer collection still answers by its own deadline', async () => {
     await exporter.stop();
     exporter = await ExporterProcess.start({ redis: { url: redis.url, streams: { patterns: ['stream.*'] }, timeout_seconds: 4 } });
     await metrics(exporter);

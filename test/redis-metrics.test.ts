@@ -66,7 +66,11 @@ test('a group reports consumer states, orphaned pending and its oldest pending e
   assert.equal(value(families, 'fleet_stream_group_lag', g), 5);
   assert.equal(value(families, 'fleet_stream_oldest_entry_age_seconds', { stream: 'stream.lookup' }), 60);
   assert.equal(value(families, 'fleet_stream_last_entry_age_seconds', { stream: 'stream.lookup' }), 2);
-  assert.equal(families.find((f) => f.name === 'fleet_stream_consumer_pending'), undefined, 'per-consumer series are opt-in');
+  assert.equal(
+    families.find((f) => f.name === 'fleet_stream_consumer_pending'),
+    undefined,
+    'per-consumer series are opt-in',
+  );
 });
 
 test('known worker types report at zero, with their configured minimum and concurrency', () => {

@@ -1,21 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyTemplate } from '../src/collectors/redis/keys.js';
-import {
-  heartbeatTimeMs,
-  parseInfo,
-  parseOldestPending,
-  parseXinfoConsumers,
-  parseXinfoGroups,
-  parseXinfoStream,
-  streamIdMs,
-} from '../src/collectors/redis/parse.js';
+import { heartbeatTimeMs, parseInfo, parseOldestPending, parseXinfoConsumers, parseXinfoGroups, parseXinfoStream, streamIdMs } from '../src/collectors/redis/parse.js';
 
 // Replies as ioredis returns them from Redis 7.0.
 const XINFO_STREAM = [
-  'length', 2, 'radix-tree-keys', 1, 'radix-tree-nodes', 2, 'last-generated-id', '1700000005000-0',
-  'max-deleted-entry-id', '0-0', 'entries-added', 7, 'recorded-first-entry-id', '1700000001000-0', 'groups', 1,
-  'first-entry', ['1700000001000-0', ['task', '{"id":1}']], 'last-entry', ['1700000005000-0', ['task', '{"id":2}']],
+  'length',
+  2,
+  'radix-tree-keys',
+  1,
+  'radix-tree-nodes',
+  2,
+  'last-generated-id',
+  '1700000005000-0',
+  'max-deleted-entry-id',
+  '0-0',
+  'entries-added',
+  7,
+  'recorded-first-entry-id',
+  '1700000001000-0',
+  'groups',
+  1,
+  'first-entry',
+  ['1700000001000-0', ['task', '{"id":1}']],
+  'last-entry',
+  ['1700000005000-0', ['task', '{"id":2}']],
 ];
 
 test('XINFO STREAM gives length, entries-added, the first entry and the last generated id', () => {

@@ -50,7 +50,11 @@ describe('Redis collector against a real redis-server', () => {
     await r.set('worker:heartbeat:orchestrator:o-1', '', 'EX', 15);
     // Malformed heartbeat values still count as alive.
     await r.xgroup('CREATE', 'stream.odd', 'g', '$', 'MKSTREAM');
-    for (const [id, value] of [['garbage', 'not a time'], ['brokenjson', '{"ts":'], ['nots', '{"status":"ok"}']] as const) {
+    for (const [id, value] of [
+      ['garbage', 'not a time'],
+      ['brokenjson', '{"ts":'],
+      ['nots', '{"status":"ok"}'],
+    ] as const) {
       await r.xgroup('CREATECONSUMER', 'stream.odd', 'g', id);
       await r.set(`worker:heartbeat:stream.odd:${id}`, value, 'EX', 10);
     }

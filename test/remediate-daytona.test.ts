@@ -44,10 +44,20 @@ const stateOf = (id: string) => (fake!.sandboxes.find((s) => (s as { id: string 
 test('plans the started, idle, allow-listed sandboxes only, and stops them on apply', async () => {
   const run = await remediation('{ pool: "workers*" }');
   const plan = await run.plan();
-  assert.deepEqual(plan.map((a) => a.ids[0]), ['sb-a', 'sb-b', 'sb-f']);
+  assert.deepEqual(
+    plan.map((a) => a.ids[0]),
+    ['sb-a', 'sb-b', 'sb-f'],
+  );
   assert.deepEqual(fake!.stopped, [], 'a plan stops nothing');
   await run.apply(plan);
-  assert.deepEqual(plan.map((a) => [a.applied, a.skipped]), [[true, null], [true, null], [true, null]]);
+  assert.deepEqual(
+    plan.map((a) => [a.applied, a.skipped]),
+    [
+      [true, null],
+      [true, null],
+      [true, null],
+    ],
+  );
   assert.deepEqual(fake!.stopped, ['sb-a', 'sb-b', 'sb-f']);
   assert.deepEqual(['sb-c', 'sb-d', 'sb-e'].map(stateOf), ['started', 'stopped', 'started']);
   await run.close();

@@ -58,8 +58,16 @@ test('each matching runbook says which remediate command to run, the plan before
 });
 
 test('the ACL in docs/remediate.md grants what deploy/redis-remediate.acl grants', () => {
-  const rules = (line: string) => line.split(/\s+/).filter((t) => /^[+-]/.test(t)).sort();
-  const file = read('deploy/redis-remediate.acl').split('\n').find((l) => l.startsWith('user '))!;
-  const doc = read('docs/remediate.md').split('\n').find((l) => l.startsWith('ACL SETUSER fleet-remediate'))!;
+  const rules = (line: string) =>
+    line
+      .split(/\s+/)
+      .filter((t) => /^[+-]/.test(t))
+      .sort();
+  const file = read('deploy/redis-remediate.acl')
+    .split('\n')
+    .find((l) => l.startsWith('user '))!;
+  const doc = read('docs/remediate.md')
+    .split('\n')
+    .find((l) => l.startsWith('ACL SETUSER fleet-remediate'))!;
   assert.deepEqual(rules(doc), rules(file));
 });

@@ -56,7 +56,10 @@ test('the planner names exactly the poison entry, the stranded entries past the 
 
 test('a consumer with pending entries, a heartbeat, a shutdown marker or a recent read attempt is never a phantom', () => {
   const deletes = planStream(fleet(), streamSettings(cfg(), 'stream.lookup', ALL), 100).filter((a) => a.action === 'delete_consumer');
-  assert.deepEqual(deletes.map((a) => a.consumer), ['phantom']);
+  assert.deepEqual(
+    deletes.map((a) => a.consumer),
+    ['phantom'],
+  );
 });
 
 test('per-stream overrides: the first matching glob wins, and it can narrow the actions', () => {
@@ -68,7 +71,10 @@ test('per-stream overrides: the first matching glob wins, and it can narrow the 
   assert.equal(set.strandedIdleMs, 60_000);
   const actions = planStream(fleet(), set, 100);
   // Without dead_letter the poison entry is requeued like the others; 12-0 (100 s) is now past 60 s.
-  assert.deepEqual(actions.map((a) => [a.action, a.ids]), [['requeue', ['10-0', '11-0', '12-0']]]);
+  assert.deepEqual(
+    actions.map((a) => [a.action, a.ids]),
+    [['requeue', ['10-0', '11-0', '12-0']]],
+  );
   assert.equal(streamSettings(c, 'stream.other', ALL).strandedIdleMs, 1000);
 });
 

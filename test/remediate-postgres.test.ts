@@ -52,14 +52,24 @@ test('the plan batches the callbacks of COMPLETED queries and deletes nothing; -
   await run.open();
   try {
     const plan = await run.plan();
-    assert.deepEqual(plan.map((a) => [a.ids, a.reason]), [
-      [['q1', 'q2'], '6 callback row(s) of 2 queries in status COMPLETED'],
-      [['q3', 'q4'], '6 callback row(s) of 2 queries in status COMPLETED'],
-      [['q5', 'q6'], '6 callback row(s) of 2 queries in status COMPLETED'],
-    ]);
+    assert.deepEqual(
+      plan.map((a) => [a.ids, a.reason]),
+      [
+        [['q1', 'q2'], '6 callback row(s) of 2 queries in status COMPLETED'],
+        [['q3', 'q4'], '6 callback row(s) of 2 queries in status COMPLETED'],
+        [['q5', 'q6'], '6 callback row(s) of 2 queries in status COMPLETED'],
+      ],
+    );
     assert.deepEqual(await remaining(), ALL);
     await run.apply(plan);
-    assert.deepEqual(plan.map((a) => [a.applied, a.skipped]), [[true, null], [true, null], [true, null]]);
+    assert.deepEqual(
+      plan.map((a) => [a.applied, a.skipped]),
+      [
+        [true, null],
+        [true, null],
+        [true, null],
+      ],
+    );
     assert.deepEqual(await remaining(), { q7: 3, q8: 3, q9: 3 }, 'RUNNING, QUEUED and ERROR keep theirs');
     assert.deepEqual(run.errors, []);
   } finally {
@@ -94,7 +104,14 @@ test('a failure half-way through a batch rolls that whole batch back; the other 
   try {
     const plan = await run.plan();
     await run.apply(plan);
-    assert.deepEqual(plan.map((a) => [a.applied, a.failed ?? false]), [[true, false], [false, true], [true, false]]);
+    assert.deepEqual(
+      plan.map((a) => [a.applied, a.failed ?? false]),
+      [
+        [true, false],
+        [false, true],
+        [true, false],
+      ],
+    );
     assert.match(plan[1]!.skipped!, /^error: row cb-q4-2 is held/);
     assert.deepEqual(await remaining(), { q3: 3, q4: 3, q7: 3, q8: 3, q9: 3 });
   } finally {

@@ -34,7 +34,10 @@ before(async () => {
   const line = readFileSync(join(REPO_ROOT, 'deploy/redis-remediate.acl'), 'utf8')
     .split('\n')
     .find((l) => l.startsWith('user '))!;
-  const rules = line.split(/\s+/).slice(2).filter((t) => t !== 'nopass');
+  const rules = line
+    .split(/\s+/)
+    .slice(2)
+    .filter((t) => t !== 'nopass');
   await r.call('ACL', 'SETUSER', 'fleet-remediate', ...rules, `>${PASSWORD}`);
   await r.call('ACL', 'SETUSER', 'fleet', 'on', `>${READONLY_PASSWORD}`, '~*', '+@read', '+info', '+time', '+ping', '+scan', '+client|setname');
 });
@@ -107,7 +110,12 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-const jsonLines = (out: string) => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Every key's DUMP plus each group's PEL (ids, owners, delivery counts): equal means nothing changed. */
 async function snapshot(): Promise<string> {
@@ -118,7 +126,10 @@ async function snapshot(): Promise<string> {
     if ((await r.type(k)) !== 'stream') continue;
     for (const g of (await r.xinfo('GROUPS', k)) as unknown[][]) {
       const pel = (await r.xpending(k, String(g[1]), '-', '+', 1000)) as unknown[][];
-      out.push(g, pel.map(([i, c, , d]) => [i, c, d]));
+      out.push(
+        g,
+        pel.map(([i, c, , d]) => [i, c, d]),
+      );
     }
   }
   return JSON.stringify(out);
@@ -158,7 +169,14 @@ test('the plan names exactly the phantoms, stranded and poison entries and the u
 
   const text = await cli(['--config', configFile(), '--only', 'trim,delete_consumer']);
   assert.equal(text.code, 0, text.stderr);
-  assert.deepEqual(text.stdout.trim().split('\n').slice(0, -1).map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['PLAN delete_consumer', 'PLAN delete_consumer', 'PLAN trim']);
+  assert.deepEqual(
+    text.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
+    ['PLAN delete_consumer', 'PLAN delete_consumer', 'PLAN trim'],
+  );
   assert.match(text.stdout, /remediate: 3 action\(s\)/);
   assert.equal(await snapshot(), before);
 });
@@ -185,7 +203,10 @@ test("the plan counts what the exporter's alerts count: phantoms and orphaned pe
   assert.equal(valueOf(families, 'fleet_stream_group_orphaned_pending', { stream: 'stream.solo', group: 'g' }), ids('stream.solo', 'requeue'));
   // The phantoms the alert counts are the ones deleted, plus `bye`, kept for its shutdown marker.
   assert.equal(valueOf(families, 'fleet_stream_group_consumers', { ...workers, state: 'phantom' }), 3);
-  assert.deepEqual(plan.filter((a) => a.action === 'delete_consumer').map((a) => a.consumer), ['ph1', 'ph2']);
+  assert.deepEqual(
+    plan.filter((a) => a.action === 'delete_consumer').map((a) => a.consumer),
+    ['ph1', 'ph2'],
+  );
 });
 
 test('--apply fixes each object, and every entry pending or undelivered before is still accounted for afterwards', async () => {
@@ -223,20 +244,29 @@ test('--apply fixes each object, and every entry pending or undelivered before i
       assert.ok(now === 'undelivered' || now === 'pending:live' || now === 'pending:alive' || now === 'dead', `${k} ${task}: ${was.get(task)} → ${now}`);
     }
   }
-  assert.deepEqual(['t11', 't12', 't13'].map((t) => after.workers.get(t)), ['pending:live', 'pending:live', 'pending:live']);
+  assert.deepEqual(
+    ['t11', 't12', 't13'].map((t) => after.workers.get(t)),
+    ['pending:live', 'pending:live', 'pending:live'],
+  );
   assert.equal(after.workers.get('t14'), 'dead');
-  assert.deepEqual(['s1', 's2', 's3'].map((t) => after.solo.get(t)), ['undelivered', 'undelivered', 'undelivered']);
+  assert.deepEqual(
+    ['s1', 's2', 's3'].map((t) => after.solo.get(t)),
+    ['undelivered', 'undelivered', 'undelivered'],
+  );
   assert.equal(await r.xlen('stream.solo'), 5, 'the two stranded entries were re-added (the originals stay, acked)');
 
   // A second run finds only what the first one made: emptied consumers are phantoms now, and the
   // re-added originals in stream.solo are acknowledged, hence trimmable.
   const again = await cli(['--config', configFile(), '--json']);
-  assert.deepEqual(jsonLines(again.stdout).map((a) => [a.action, a.stream, a.consumer]), [
-    ['delete_consumer', 'stream.lookup', 'dead'],
-    ['delete_consumer', 'stream.lookup', 'poison'],
-    ['delete_consumer', 'stream.solo', 'gone'],
-    ['trim', 'stream.solo', null],
-  ]);
+  assert.deepEqual(
+    jsonLines(again.stdout).map((a) => [a.action, a.stream, a.consumer]),
+    [
+      ['delete_consumer', 'stream.lookup', 'dead'],
+      ['delete_consumer', 'stream.lookup', 'poison'],
+      ['delete_consumer', 'stream.solo', 'gone'],
+      ['trim', 'stream.solo', null],
+    ],
+  );
 });
 
 test('races: a consumer that heartbeats again is not deleted and keeps its entries; an entry acked meanwhile is not requeued', async () => {
@@ -247,7 +277,16 @@ test('races: a consumer that heartbeats again is not deleted and keeps its entri
   try {
     const plan = await run.plan();
     // Without dead_letter, the poison entry is requeued like any stranded one.
-    assert.deepEqual(plan.map((a) => [a.action, a.consumer]), [['requeue', 'dead'], ['requeue', 'poison'], ['delete_consumer', 'ph1'], ['delete_consumer', 'ph2'], ['requeue', 'gone']]);
+    assert.deepEqual(
+      plan.map((a) => [a.action, a.consumer]),
+      [
+        ['requeue', 'dead'],
+        ['requeue', 'poison'],
+        ['delete_consumer', 'ph1'],
+        ['delete_consumer', 'ph2'],
+        ['requeue', 'gone'],
+      ],
+    );
     // Between plan and apply: ph1 heartbeats again, `dead` comes back, s1 is acked, ph2 reads an entry.
     await r.set(HB('lookup', 'ph1'), String(Date.now()), 'EX', 60);
     await r.set(HB('lookup', 'dead'), String(Date.now()), 'EX', 60);
@@ -268,7 +307,10 @@ test('races: a consumer that heartbeats again is not deleted and keeps its entri
       ],
     );
     const owners = (await r.xpending('stream.lookup', 'workers', '-', '+', 100)) as [string, string][];
-    assert.deepEqual(owners.filter(([, c]) => c === 'dead').map(([i]) => i), [id(11), id(12), id(13)]);
+    assert.deepEqual(
+      owners.filter(([, c]) => c === 'dead').map(([i]) => i),
+      [id(11), id(12), id(13)],
+    );
     const names = ((await r.xinfo('CONSUMERS', 'stream.lookup', 'workers')) as unknown[][]).map((c) => c[1]);
     assert.ok(names.includes('ph1') && names.includes('ph2'));
     assert.equal(await r.xlen('stream.solo'), soloBefore + 1, 'only s2 is re-added');
@@ -285,7 +327,10 @@ test('a group created between plan and apply keeps the entries it needs: the tri
   await run.open();
   try {
     const plan = await run.plan();
-    assert.deepEqual(plan.map((a) => [a.stream, a.ids]), [['stream.lookup', ['5-1']]]);
+    assert.deepEqual(
+      plan.map((a) => [a.stream, a.ids]),
+      [['stream.lookup', ['5-1']]],
+    );
     await r.xgroup('CREATE', 'stream.lookup', 'late', '0');
     await run.apply(plan);
     assert.equal(plan[0]!.applied, false);
@@ -337,7 +382,10 @@ test('bad config and bad flags exit 2 with the key path', async () => {
 test('--stream and --max-actions narrow the plan', async () => {
   await seed();
   const solo = await cli(['--config', configFile(), '--json', '--stream', 'stream.so*']);
-  assert.deepEqual(jsonLines(solo.stdout).map((a) => a.stream), ['stream.solo']);
+  assert.deepEqual(
+    jsonLines(solo.stdout).map((a) => a.stream),
+    ['stream.solo'],
+  );
   const capped = await cli(['--config', configFile(), '--json', '--max-actions', '2']);
   assert.equal(jsonLines(capped.stdout).length, 2);
   assert.match(capped.stderr, /4 more not planned \(--max-actions\)/);

@@ -62,8 +62,7 @@ const CONTRACT_METRICS = new Set([
 /** A contract metric, or a histogram's series (_bucket, _sum, _count) of one. */
 const isContractMetric = (m: string) => CONTRACT_METRICS.has(m) || CONTRACT_METRICS.has(m.replace(/_(bucket|sum|count)$/, ''));
 /** Series from outside the exporter that alerts may use. */
-const isExternalMetric = (m: string) =>
-  m === 'up' || m === 'probe_success' || m.startsWith('process_') || m.startsWith('node_');
+const isExternalMetric = (m: string) => m === 'up' || m === 'probe_success' || m.startsWith('process_') || m.startsWith('node_');
 
 interface RuleFile {
   groups: RuleGroup[];
@@ -111,7 +110,9 @@ test('the example thresholds give per-stream rules that promtool checks and test
     const streams = readFileSync(join(rules, 'streams.rules.yml'), 'utf8');
     assert.match(streams, /fleet_stream_group_oldest_pending_idle_seconds\{job="fleet-exporter",stream=~"aragorn\\\\.lookup\|[^"]*"\} > 600/);
     assert.match(streams, /fleet_stream_group_oldest_pending_idle_seconds\{job="fleet-exporter",stream!~"aragorn\\\\.lookup\|[^"]*"\} > 300/);
-    const files = readdirSync(rules).filter((f) => f.endsWith('.rules.yml')).map((f) => join(rules, f));
+    const files = readdirSync(rules)
+      .filter((f) => f.endsWith('.rules.yml'))
+      .map((f) => join(rules, f));
     const check = run(PROMTOOL, ['check', 'rules', ...files]);
     assert.equal(check.status, 0, check.out);
 
@@ -161,9 +162,18 @@ test('layout: rule files hold groups, test files hold tests, and rule_files cann
   for (const glob of prom.rule_files) {
     assert.match(glob, /^\/etc\/prometheus\/rules\/[^/]*$/, 'rule_files must glob the rules directory only, not rules/tests');
     const base = glob.slice('/etc/prometheus/rules/'.length);
-    const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+    const re = new RegExp(
+      `^${base
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}$`,
+    );
     const matched = readdirSync(RULES).filter((f) => re.test(f));
-    assert.deepEqual(matched.sort(), ruleFiles().map((f) => f.slice(RULES.length + 1)), `${glob} must match exactly the rule files`);
+    assert.deepEqual(
+      matched.sort(),
+      ruleFiles().map((f) => f.slice(RULES.length + 1)),
+      `${glob} must match exactly the rule files`,
+    );
   }
 });
 
@@ -192,7 +202,11 @@ test('every contract alert exists, with severity, summary, description and runbo
   const runbooks = readFileSync(join(ROOT, 'docs', 'runbooks.md'), 'utf8');
   const anchors = new Set(
     [...runbooks.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) =>
-      m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'),
+      m[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
     ),
   );
   for (const r of rules) {
@@ -221,9 +235,7 @@ test('alerts depend only on contract metrics, up, process metrics, node_exporter
       .replace(/\{[^}]*\}/g, '')
       .replace(/\[[^\]]*\]/g, '')
       .replace(/\b(on|ignoring|by|without|group_left|group_right)\s*\([^)]*\)/g, '');
-    return [...stripped.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)\b(?!\s*\()/g)]
-      .map((m) => m[1])
-      .filter((t) => !keywords.has(t.toLowerCase()));
+    return [...stripped.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)\b(?!\s*\()/g)].map((m) => m[1]).filter((t) => !keywords.has(t.toLowerCase()));
   };
   const leaves = (expr: string, seen = new Set<string>()): string[] =>
     metricsOf(expr).flatMap((m) => {
@@ -238,10 +250,7 @@ test('alerts depend only on contract metrics, up, process metrics, node_exporter
     }
   }
   // the parser sees what it should
-  assert.deepEqual(metricsOf('max_over_time(fleet_workers_alive{job="x"}[5m]) > on (a, b) group_left (c) foo:bar'), [
-    'fleet_workers_alive',
-    'foo:bar',
-  ]);
+  assert.deepEqual(metricsOf('max_over_time(fleet_workers_alive{job="x"}[5m]) > on (a, b) group_left (c) foo:bar'), ['fleet_workers_alive', 'foo:bar']);
 });
 
 test('promtool tests: every alert has a firing case with exact labels and annotations, and a near miss', () => {
@@ -256,7 +265,10 @@ test('promtool tests: every alert has a firing case with exact labels and annota
       if (/healthy/i.test(t.name ?? '')) {
         const covered = new Set(cases.filter((c) => (c.exp_alerts ?? []).length === 0).map((c) => c.alertname));
         assert.deepEqual([...covered].sort(), [...CONTRACT_ALERTS].sort(), `${f}: the healthy test must check every alert`);
-        assert.ok(cases.every((c) => (c.exp_alerts ?? []).length === 0), 'no alert may fire on a healthy fleet');
+        assert.ok(
+          cases.every((c) => (c.exp_alerts ?? []).length === 0),
+          'no alert may fire on a healthy fleet',
+        );
         healthy = true;
       }
       for (const c of cases) {
@@ -267,8 +279,7 @@ test('promtool tests: every alert has a firing case with exact labels and annota
         }
         for (const a of exp) {
           assert.ok(a.exp_labels?.severity, `${f} ${c.alertname}: exp_labels must include severity`);
-          for (const k of ['summary', 'description', 'runbook_url'])
-            assert.ok(a.exp_annotations?.[k], `${f} ${c.alertname}: exp_annotations must include ${k}`);
+          for (const k of ['summary', 'description', 'runbook_url']) assert.ok(a.exp_annotations?.[k], `${f} ${c.alertname}: exp_annotations must include ${k}`);
         }
         firing.set(c.alertname, (firing.get(c.alertname) ?? 0) + 1);
       }
@@ -280,7 +291,9 @@ test('promtool tests: every alert has a firing case with exact labels and annota
     assert.ok(quiet.get(a), `${a}: no promtool near-miss case`);
   }
   // FleetWorkerTypeDown: both causes are asserted.
-  const text = testFiles().map((f) => readFileSync(f, 'utf8')).join('\n');
+  const text = testFiles()
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
   assert.match(text, /cause: crashed/);
   assert.match(text, /cause: scaled_down/);
 });
@@ -296,8 +309,7 @@ test('docs/runbooks.md gives each alert its meaning, likely causes, how to confi
   for (const a of CONTRACT_ALERTS) {
     const s = sections.get(a);
     assert.ok(s, `docs/runbooks.md: no "### ${a}" section`);
-    for (const part of ['**Meaning.**', '**Likely causes.**', '**Confirm.**', '**Fix.**'])
-      assert.ok(s.includes(part), `docs/runbooks.md ${a}: missing ${part}`);
+    for (const part of ['**Meaning.**', '**Likely causes.**', '**Confirm.**', '**Fix.**']) assert.ok(s.includes(part), `docs/runbooks.md ${a}: missing ${part}`);
     assert.match(s, /```(promql|sh)/, `docs/runbooks.md ${a}: needs a PromQL or shell command to confirm`);
   }
 });

@@ -13,7 +13,10 @@ class ScriptedCollector implements Collector {
   minIntervalSeconds = 0;
   calls = 0;
   mode: 'ok' | 'fail' | 'hang' = 'ok';
-  constructor(readonly name: string, timeoutSeconds = 1) {
+  constructor(
+    readonly name: string,
+    timeoutSeconds = 1,
+  ) {
     this.timeoutSeconds = timeoutSeconds;
   }
   start(): void {}

@@ -22,7 +22,10 @@ describe('shard assignment', () => {
     const types = Array.from({ length: 200 }, (_, i) => `type-${i}`);
     const perShard = [0, 0, 0, 0];
     for (const t of types) perShard[shardOf(t, 4)]!++;
-    assert.equal(perShard.reduce((a, b) => a + b), 200);
+    assert.equal(
+      perShard.reduce((a, b) => a + b),
+      200,
+    );
     for (const n of perShard) assert.ok(n > 25, `uneven split ${perShard}`);
   });
 
@@ -117,10 +120,7 @@ describe('two shards against one real redis-server', () => {
         url: redis.url,
         streams: { patterns: ['type-*'], discovery_interval_seconds: 1 },
         heartbeats: { scan_interval_seconds: 1 },
-        worker_types: [
-          ...TYPES.filter((_, i) => i % 2).map((name) => ({ name, stream: `jobs.${name}`, min_alive: 2 })),
-          { name: 'configured-only', min_alive: 1 },
-        ],
+        worker_types: [...TYPES.filter((_, i) => i % 2).map((name) => ({ name, stream: `jobs.${name}`, min_alive: 2 })), { name: 'configured-only', min_alive: 1 }],
       },
       daytona: { api_url: `http://127.0.0.1:${daytonaPort}/api`, api_key: 'k', timeout_seconds: 1 },
     };
@@ -156,7 +156,10 @@ describe('two shards against one real redis-server', () => {
       }
     }
     // Every type, its configured minimum, markers and scanned orchestrators are somewhere.
-    const alive = shards.flat().filter((s) => s.name === 'fleet_workers_alive').map((s) => s.labels.worker_type!);
+    const alive = shards
+      .flat()
+      .filter((s) => s.name === 'fleet_workers_alive')
+      .map((s) => s.labels.worker_type!);
     assert.deepEqual(alive.sort(), [...TYPES, 'configured-only', 'orchestrator-a', 'orchestrator-b', 'orchestrator-c'].sort());
   });
 

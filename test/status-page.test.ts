@@ -57,38 +57,44 @@ after(async () => {
   await redis?.destroy();
 });
 
-test('the status page shows each source and each worker type with its derived state, escaped, readable on a phone', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}` }, async () => {
-  const page = await browser!.newPage({ viewport: { width: 390, height: 844 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  const response = await page.goto(`${exporter.base}/`);
-  assert.equal(response?.status(), 200);
+test(
+  'the status page shows each source and each worker type with its derived state, escaped, readable on a phone',
+  { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}` },
+  async () => {
+    const page = await browser!.newPage({ viewport: { width: 390, height: 844 } });
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    const response = await page.goto(`${exporter.base}/`);
+    assert.equal(response?.status(), 200);
 
-  const cells = (selector: string) =>
-    page.$$eval(`${selector} tbody tr`, (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-  const sources = await cells('#sources');
-  assert.deepEqual(sources.map((s) => [s[0], s[1]]), [['redis', 'up']]);
+    const cells = (selector: string) => page.$$eval(`${selector} tbody tr`, (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const sources = await cells('#sources');
+    assert.deepEqual(
+      sources.map((s) => [s[0], s[1]]),
+      [['redis', 'up']],
+    );
 
-  const workers = new Map((await cells('#workers')).map((row) => [row[0]!, row.slice(1)]));
-  // columns: state, alive, min, backlog, pending, shutdown markers
-  assert.deepEqual(workers.get('lookup'), ['up', '2', '2', '4', '3', '0']);
-  assert.deepEqual(workers.get('stream.crashy'), ['crashed', '0', '1', '0', '0', '0']);
-  assert.deepEqual(workers.get('stream.scaled'), ['scaled down', '0', '1', '0', '0', '1']);
-  assert.ok(workers.has(HOSTILE), 'a hostile stream name is shown as text');
-  assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0, 'no markup was injected');
-  assert.deepEqual(dialogs, [], 'no script ran');
+    const workers = new Map((await cells('#workers')).map((row) => [row[0]!, row.slice(1)]));
+    // columns: state, alive, min, backlog, pending, shutdown markers
+    assert.deepEqual(workers.get('lookup'), ['up', '2', '2', '4', '3', '0']);
+    assert.deepEqual(workers.get('stream.crashy'), ['crashed', '0', '1', '0', '0', '0']);
+    assert.deepEqual(workers.get('stream.scaled'), ['scaled down', '0', '1', '0', '0', '1']);
+    assert.ok(workers.has(HOSTILE), 'a hostile stream name is shown as text');
+    assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0, 'no markup was injected');
+    assert.deepEqual(dialogs, [], 'no script ran');
 
-  const link = await page.getAttribute('a[href="metrics"]', 'href');
-  assert.equal(link, 'metrics');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
-  // docs/status-page.png is refreshed only on request (UPDATE_DOCS=1); tests never rewrite tracked files.
-  const dir = process.env.UPDATE_DOCS ? undefined : mkdtempSync(join(tmpdir(), 'fleet-status-'));
-  const shot = join(dir ?? join(REPO_ROOT, 'docs'), 'status-page.png');
-  await page.screenshot({ path: shot, fullPage: true });
-  assert.ok(statSync(shot).size > 0);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+    const link = await page.getAttribute('a[href="metrics"]', 'href');
+    assert.equal(link, 'metrics');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+    // docs/status-page.png is refreshed only on request (UPDATE_DOCS=1); tests never rewrite tracked files.
+    const dir = process.env.UPDATE_DOCS ? undefined : mkdtempSync(join(tmpdir(), 'fleet-status-'));
+    const shot = join(dir ?? join(REPO_ROOT, 'docs'), 'status-page.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok(statSync(shot).size > 0);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+);

@@ -33,11 +33,9 @@ before(async () => {
     scrape_configs: [{ job_name: 'fleet-exporter', static_configs: [{ targets: [`127.0.0.1:${exporter.port}`] }] }],
   };
   writeFileSync(join(dir, 'prometheus.yml'), yaml.dump(config));
-  prometheus = spawn(
-    PROMETHEUS,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  prometheus = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   prometheus.stdout!.on('data', (d) => (promLogs += d));
   prometheus.stderr!.on('data', (d) => (promLogs += d));
   await waitFor(async () => (await fetch(`${promBase}/-/ready`).catch(() => undefined))?.status === 200, 30_000, 100);

@@ -73,7 +73,10 @@ test('outcomes beyond max_outcomes are dropped and counted; ok and error are alw
   const { families, dropped } = buildTaskMetrics(input({ lookup: hash, score: { 'tasks:zz': '1' } }), 3);
   assert.equal(dropped, 2);
   const samples = parseExposition(render(families, PROMETHEUS_TEXT)).filter((s) => s.name === 'fleet_tasks_total');
-  assert.deepEqual(samples.map((s) => `${s.labels.worker_type}/${s.labels.outcome}`), ['lookup/ok', 'lookup/error', 'lookup/a', 'score/zz']);
+  assert.deepEqual(
+    samples.map((s) => `${s.labels.worker_type}/${s.labels.outcome}`),
+    ['lookup/ok', 'lookup/error', 'lookup/a', 'score/zz'],
+  );
 });
 
 test('an empty or missing hash exports nothing for its worker type', () => {
@@ -102,8 +105,17 @@ test('the worker-side accumulator writes what the exporter reads back, bucket by
   m.drainInto(fake as never, 'k');
   assert.equal(m.unflushed, 0);
   const parsed = parseTaskHash(written);
-  assert.deepEqual(cumulativeBuckets(parsed.duration!).map((b) => b.count), [3, 4, 5]);
-  assert.deepEqual([...parsed.outcomes], [['ok', 4], ['error', 1]]);
+  assert.deepEqual(
+    cumulativeBuckets(parsed.duration!).map((b) => b.count),
+    [3, 4, 5],
+  );
+  assert.deepEqual(
+    [...parsed.outcomes],
+    [
+      ['ok', 4],
+      ['error', 1],
+    ],
+  );
   assert.equal(parsed.duration!.sum, 3.65);
   assert.throws(() => m.observe({ outcome: 'worker-17', durationSeconds: 1 }), RangeError);
   assert.equal(queueWaitSeconds('1000-0', 3500), 2.5);

@@ -70,10 +70,14 @@ describe('task metrics from Node and Python workers', () => {
     await Promise.all([node.record(OBSERVATIONS), py.record(OBSERVATIONS)]);
     // Flushed with the next heartbeat (every ttl/3 = 1 s), read by the next scrape.
     let s: ParsedSample[] = [];
-    await waitFor(async () => {
-      s = await scrape();
-      return count(s, 'lookup') === OBSERVATIONS.length && count(s, 'score') === OBSERVATIONS.length;
-    }, 15_000, 200);
+    await waitFor(
+      async () => {
+        s = await scrape();
+        return count(s, 'lookup') === OBSERVATIONS.length && count(s, 'score') === OBSERVATIONS.length;
+      },
+      15_000,
+      200,
+    );
     const durations = OBSERVATIONS.map((o) => o.durationSeconds);
     const waits = OBSERVATIONS.flatMap((o) => (o.waitSeconds === undefined ? [] : [o.waitSeconds]));
     for (const type of ['lookup', 'score']) {
@@ -101,7 +105,10 @@ describe('task metrics from Node and Python workers', () => {
     assert.equal(await node.kill('SIGTERM'), 'SIGTERM');
     assert.equal(await py.kill('SIGTERM'), 'SIGTERM');
     const s = await scrape();
-    for (const [type, id] of [['merge', 'n2'], ['merge_py', 'p2']] as const) {
+    for (const [type, id] of [
+      ['merge', 'n2'],
+      ['merge_py', 'p2'],
+    ] as const) {
       assert.equal(count(s, type), 500);
       assert.equal(valueOf(s, 'fleet_tasks_total', { worker_type: type, outcome: 'error' }), 50);
       assert.equal(await r.exists(`worker:shutdown:${type}:${id}`), 1);
@@ -109,7 +116,10 @@ describe('task metrics from Node and Python workers', () => {
   });
 
   it('a worker killed with SIGKILL loses at most what it observed since its last heartbeat', async () => {
-    for (const [lang, type] of [['node', 'crash'], ['python', 'crash_py']] as const) {
+    for (const [lang, type] of [
+      ['node', 'crash'],
+      ['python', 'crash_py'],
+    ] as const) {
       const w = TaskWorker.start(lang, redis.port, type, 'k1', 3);
       const first = Array.from({ length: 20 }, () => ({ durationSeconds: 0.1 }));
       await w.record(first);

@@ -164,7 +164,9 @@ describe('TLS with basic auth', () => {
     prom.stderr!.on('data', (d) => (logs += d));
     try {
       const query = async (q: string) => {
-        const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+        const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+          data: { result: Array<{ value: [number, string] }> };
+        };
         return r.data.result;
       };
       await waitFor(async () => (await query('up{job="fleet-exporter"}'))[0]?.value[1] === '1', 30_000, 250).catch((err) => {
@@ -274,7 +276,9 @@ describe('certificate rotation', () => {
       const before = (await get(exporter.port, '/healthz')).fingerprint;
       copyFileSync(file('renewed.crt'), file('rotating.crt'));
       copyFileSync(file('renewed.key'), file('rotating.key'));
-      const renewed = execFileSync('openssl', ['x509', '-in', file('renewed.crt'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
+      const renewed = execFileSync('openssl', ['x509', '-in', file('renewed.crt'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' })
+        .split('=')[1]!
+        .trim();
       assert.notEqual(before, renewed);
       await waitFor(async () => (await get(exporter.port, '/healthz')).fingerprint === renewed, 15_000, 200);
       assert.match(exporter.logs, /TLS certificate files reloaded/);

@@ -81,8 +81,7 @@ const regexEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A regex escaped for a PromQL string literal. */
 const promRegex = (s: string) => regexEscape(s).replace(/\\/g, '\\\\');
 
-const joinTemplate = (strings: TemplateStringsArray, vals: unknown[]) =>
-  strings.reduce((acc, part, i) => acc + part + (i < vals.length ? String(vals[i]) : ''), '');
+const joinTemplate = (strings: TemplateStringsArray, vals: unknown[]) => strings.reduce((acc, part, i) => acc + part + (i < vals.length ? String(vals[i]) : ''), '');
 
 /** PromQL from a template literal: the common indentation and trailing blanks stripped. */
 export function pq(strings: TemplateStringsArray, ...vals: unknown[]): string {
@@ -91,8 +90,7 @@ export function pq(strings: TemplateStringsArray, ...vals: unknown[]): string {
   return lines.map((l) => l.slice(indent)).join('\n');
 }
 /** One line of prose from a template literal (newlines and runs of blanks folded). */
-export const prose = (strings: TemplateStringsArray, ...vals: unknown[]): string =>
-  joinTemplate(strings, vals).replace(/\s+/g, ' ').trim();
+export const prose = (strings: TemplateStringsArray, ...vals: unknown[]): string => joinTemplate(strings, vals).replace(/\s+/g, ' ').trim();
 
 interface LabelBucket {
   value: number | null;

@@ -4,12 +4,7 @@ const panel = (title: string) => ({ dashboard: 'fleet-ec2', title });
 type HostKey = 'cpu' | 'memory' | 'disk';
 
 /** A warning and a critical alert on one host utilization recording rule. */
-function pair(
-  { t, alert }: RuleContext,
-  name: string,
-  key: HostKey,
-  o: { what: string; rec: string; panel: string; description: (r: number) => string },
-) {
+function pair({ t, alert }: RuleContext, name: string, key: HostKey, o: { what: string; rec: string; panel: string; description: (r: number) => string }) {
   return (['warning', 'critical'] as Severity[]).map((severity) => {
     const r = t.host[`${key}_${severity as 'warning' | 'critical'}_ratio`];
     return alert(name, {

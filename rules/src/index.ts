@@ -26,10 +26,7 @@ export interface PanelLink {
  * rules/*.rules.yml (path relative to the repo root -> content), and the
  * alert -> panel map the alerts' dashboard_url links were made from.
  */
-export function ruleFiles(
-  t: Thresholds,
-  findPanel: (ref: PanelRef) => PanelLink,
-): { files: Map<string, string>; alertPanels: Record<string, PanelLink> } {
+export function ruleFiles(t: Thresholds, findPanel: (ref: PanelRef) => PanelLink): { files: Map<string, string>; alertPanels: Record<string, PanelLink> } {
   const alertPanels: Record<string, PanelLink> = {};
   const ctx = ruleContext(t, (alert, ref) => {
     const link = findPanel(ref);

@@ -21,10 +21,7 @@ export const redis: Area = {
     return {
       name: 'fleet-redis',
       rules: [
-        record(
-          'fleet:redis:memory_utilization',
-          `${m.fleet_redis_used_memory_bytes}{${E}} / on (job, instance) (${m.fleet_redis_maxmemory_bytes}{${E}} > 0)`,
-        ),
+        record('fleet:redis:memory_utilization', `${m.fleet_redis_used_memory_bytes}{${E}} / on (job, instance) (${m.fleet_redis_maxmemory_bytes}{${E}} > 0)`),
         alert('FleetRedisDown', {
           expr: `${m.fleet_redis_up}{${E}} == 0`,
           for: t.redis.down_for,

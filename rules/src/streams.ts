@@ -39,10 +39,7 @@ export const streams: Area = {
           panel: panel('Backlog (undelivered entries)'),
         }),
         alert('FleetPendingStuck', {
-          expr: perStreamExpr(
-            'pending_stuck_seconds',
-            (matcher, v) => `${m.fleet_stream_group_oldest_pending_idle_seconds}${sel(E, matcher)} > ${v}`,
-          ),
+          expr: perStreamExpr('pending_stuck_seconds', (matcher, v) => `${m.fleet_stream_group_oldest_pending_idle_seconds}${sel(E, matcher)} > ${v}`),
           for: s.pending_stuck_for,
           severity: 'warning',
           collector: 'redis',
@@ -54,10 +51,7 @@ export const streams: Area = {
         }),
         alert('FleetStrandedMessages', {
           // Orphaned entries present for the whole reclaim idle floor + margin of the stream.
-          expr: perStreamExpr(
-            'reclaim_min_idle_seconds',
-            (matcher, v) => `min_over_time(${m.fleet_stream_group_orphaned_pending}${sel(E, matcher)}[${human(v + margin)}]) > 0`,
-          ),
+          expr: perStreamExpr('reclaim_min_idle_seconds', (matcher, v) => `min_over_time(${m.fleet_stream_group_orphaned_pending}${sel(E, matcher)}[${human(v + margin)}]) > 0`),
           for: '1m',
           severity: 'warning',
           collector: 'redis',

@@ -80,8 +80,7 @@ export class BackgroundRefresher {
    * until it is older than maxStalenessSeconds, then dropped rather than shown as current.
    */
   current(): MetricFamily[] {
-    const fresh =
-      this.successAtMs !== undefined && Date.now() - this.successAtMs <= this.opts.maxStalenessSeconds * 1000;
+    const fresh = this.successAtMs !== undefined && Date.now() - this.successAtMs <= this.opts.maxStalenessSeconds * 1000;
     const families = fresh ? (this.families ?? []) : [];
     if (this.lastError) throw new CollectError(this.lastError, families);
     if (this.successAtMs === undefined) throw new CollectError('no successful refresh yet', []);

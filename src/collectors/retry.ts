@@ -6,15 +6,7 @@
  */
 
 /** How one HTTP attempt ended (what to retry); exported as the coarser `outcome` label of outcome.ts. */
-export type Outcome =
-  | 'success'
-  | 'throttled'
-  | 'server_error'
-  | 'unauthorized'
-  | 'client_error'
-  | 'timeout'
-  | 'network_error'
-  | 'invalid_response';
+export type Outcome = 'success' | 'throttled' | 'server_error' | 'unauthorized' | 'client_error' | 'timeout' | 'network_error' | 'invalid_response';
 
 export interface RetryPolicy {
   /** Tries per call, the first included. */

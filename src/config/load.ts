@@ -41,9 +41,7 @@ function interpolate(value: unknown, path: Path, problems: string[], env: NodeJS
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], problems, env));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], problems, env)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], problems, env)]));
   }
   return value;
 }

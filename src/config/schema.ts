@@ -19,11 +19,7 @@ export const configSchema = z
   .strictObject({
     listen: listenSchema.optional().describe(`HOST:PORT to serve on (default ${DEFAULT_LISTEN}).`),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-    scrape_timeout_seconds: z
-      .number()
-      .positive()
-      .default(10)
-      .describe('Upper bound for one scrape when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.'),
+    scrape_timeout_seconds: z.number().positive().default(10).describe('Upper bound for one scrape when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.'),
     ...sourceSchemas,
     remediate: remediateSchema.optional(),
     sharding: shardingSchema,

@@ -31,7 +31,9 @@ export class AppState {
   }
 
   async setup(): Promise<void> {
-    for (const f of readdirSync(SCHEMA_DIR).filter((n) => n.endsWith('.sql')).sort()) {
+    for (const f of readdirSync(SCHEMA_DIR)
+      .filter((n) => n.endsWith('.sql'))
+      .sort()) {
       await this.pool.query(readFileSync(new URL(f, SCHEMA_DIR), 'utf8'));
     }
   }
@@ -45,7 +47,9 @@ export class AppState {
        INSERT INTO callbacks (query_id, callback_id) SELECT qid, qid || '-cb' || g FROM q, generate_series(1, 2) g`,
       [id, pick(['aragorn', 'bte', 'arax'])],
     );
-    await this.pool.query(`UPDATE shepherd_brain SET state = 'RUNNING', start_time = now() WHERE qid IN (SELECT qid FROM shepherd_brain WHERE state = 'QUEUED' ORDER BY start_time LIMIT 1)`);
+    await this.pool.query(
+      `UPDATE shepherd_brain SET state = 'RUNNING', start_time = now() WHERE qid IN (SELECT qid FROM shepherd_brain WHERE state = 'QUEUED' ORDER BY start_time LIMIT 1)`,
+    );
     const done = await this.pool.query<{ qid: string }>(
       `UPDATE shepherd_brain SET state = 'COMPLETED', stop_time = now()
        WHERE qid IN (SELECT qid FROM shepherd_brain WHERE state = 'RUNNING' AND qid NOT LIKE 'stuck-%' ORDER BY start_time LIMIT 1) RETURNING qid`,
@@ -53,14 +57,20 @@ export class AppState {
     if (!leak) await this.pool.query('DELETE FROM callbacks WHERE query_id = ANY($1)', [done.rows.map((r) => r.qid)]);
 
     await this.pool.query(`INSERT INTO tasks (status) VALUES ('pending')`);
-    for (const [from, to] of [['running', Math.random() < 0.9 ? 'completed' : 'failed'], ['assigned', 'running'], ['pending', 'assigned']] as const) {
+    for (const [from, to] of [
+      ['running', Math.random() < 0.9 ? 'completed' : 'failed'],
+      ['assigned', 'running'],
+      ['pending', 'assigned'],
+    ] as const) {
       await this.pool.query(
         `UPDATE tasks SET status = $2, updated_at = now() WHERE id IN (SELECT id FROM tasks WHERE status = $1 AND id > 0 AND updated_at > now() - interval '5 minutes' ORDER BY id LIMIT 1)`,
         [from, to],
       );
     }
     await this.pool.query(`INSERT INTO operations (status) VALUES ('PENDING')`);
-    await this.pool.query(`UPDATE operations SET status = 'RUNNING', last_state_update_timestamp = now() WHERE id IN (SELECT id FROM operations WHERE status = 'PENDING' ORDER BY id LIMIT 1)`);
+    await this.pool.query(
+      `UPDATE operations SET status = 'RUNNING', last_state_update_timestamp = now() WHERE id IN (SELECT id FROM operations WHERE status = 'PENDING' ORDER BY id LIMIT 1)`,
+    );
     await this.pool.query(
       `UPDATE operations SET status = $1, last_state_update_timestamp = now() WHERE id IN (SELECT id FROM operations WHERE status = 'RUNNING' AND last_state_update_timestamp > now() - interval '5 minutes' ORDER BY id LIMIT 1)`,
       [Math.random() < 0.95 ? 'COMPLETED' : 'FAILED'],
@@ -71,7 +81,9 @@ export class AppState {
     // Keep the tables small: the demo runs for days in someone's compose stack.
     if (this.seq % 50 === 0) {
       await this.pool.query(`DELETE FROM callbacks WHERE query_id IN (SELECT qid FROM shepherd_brain WHERE state = 'COMPLETED' AND stop_time < now() - interval '2 hours')`);
-      await this.pool.query(`DELETE FROM shepherd_brain WHERE state = 'COMPLETED' AND stop_time < now() - interval '2 hours' AND qid NOT IN (SELECT query_id FROM callbacks WHERE query_id IS NOT NULL)`);
+      await this.pool.query(
+        `DELETE FROM shepherd_brain WHERE state = 'COMPLETED' AND stop_time < now() - interval '2 hours' AND qid NOT IN (SELECT query_id FROM callbacks WHERE query_id IS NOT NULL)`,
+      );
       await this.pool.query(`DELETE FROM tasks WHERE status IN ('completed', 'failed') AND updated_at < now() - interval '2 hours'`);
       await this.pool.query(`DELETE FROM operations WHERE status IN ('COMPLETED', 'FAILED') AND last_state_update_timestamp < now() - interval '2 hours'`);
       await this.pool.query(`DELETE FROM sandbox_events WHERE created_at < now() - interval '2 hours'`);
@@ -103,7 +115,9 @@ export class AppState {
     await this.pool.query(`UPDATE shepherd_brain SET state = 'COMPLETED', stop_time = now() WHERE qid LIKE 'stuck-%' AND state = 'RUNNING'`);
     await this.pool.query(`DELETE FROM callbacks WHERE query_id IN (SELECT qid FROM shepherd_brain WHERE state = 'COMPLETED')`);
     await this.pool.query(`UPDATE tasks SET status = 'failed', updated_at = now() WHERE status IN ('assigned', 'running') AND updated_at < now() - interval '5 minutes'`);
-    await this.pool.query(`UPDATE operations SET status = 'FAILED', last_state_update_timestamp = now() WHERE status = 'RUNNING' AND last_state_update_timestamp < now() - interval '5 minutes'`);
+    await this.pool.query(
+      `UPDATE operations SET status = 'FAILED', last_state_update_timestamp = now() WHERE status = 'RUNNING' AND last_state_update_timestamp < now() - interval '5 minutes'`,
+    );
   }
 
   /** Opens idle connections up to `ratio` of max_connections (FleetPostgresConnectionsHigh). */

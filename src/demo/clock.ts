@@ -45,10 +45,13 @@ export class Clock {
         process.stderr.write(`demo: ${(err as Error).message}\n`);
       }
       if (this.stopped) return;
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        void tick();
-      }, Math.max(minRealMs, this.ms(scenarioSeconds)));
+      const t = setTimeout(
+        () => {
+          this.timers.delete(t);
+          void tick();
+        },
+        Math.max(minRealMs, this.ms(scenarioSeconds)),
+      );
       this.timers.add(t);
     };
     void tick();

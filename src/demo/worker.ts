@@ -65,9 +65,7 @@ export class DemoWorker {
         continue;
       }
       try {
-        const res = (await this.redis.xreadgroup(
-          'GROUP', this.type.group, this.id, 'COUNT', free, 'BLOCK', 500, 'STREAMS', this.type.stream, '>',
-        )) as [string, Entry[]][] | null;
+        const res = (await this.redis.xreadgroup('GROUP', this.type.group, this.id, 'COUNT', free, 'BLOCK', 500, 'STREAMS', this.type.stream, '>')) as [string, Entry[]][] | null;
         for (const [, entries] of res ?? []) for (const e of entries) void this.handle(e);
       } catch {
         if (this.running) await new Promise((r) => setTimeout(r, 200));
@@ -125,9 +123,12 @@ export class DemoWorker {
 
   /** XCLAIMs entries idle for minIdleSeconds whose owner has no live heartbeat, and works on them. */
   async adoptOrphans(minIdleSeconds: number): Promise<number> {
-    const pending = (await this.redis.xpending(
-      this.type.stream, this.type.group, 'IDLE', Math.round(this.clock.ms(minIdleSeconds)), '-', '+', 100,
-    )) as [string, string, number, number][];
+    const pending = (await this.redis.xpending(this.type.stream, this.type.group, 'IDLE', Math.round(this.clock.ms(minIdleSeconds)), '-', '+', 100)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     let adopted = 0;
     for (const [id, owner] of pending) {
       if (owner === this.id) continue;

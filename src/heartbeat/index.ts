@@ -45,8 +45,7 @@ export interface Heartbeat {
   abandon(): void;
 }
 
-const fill = (template: string, type: string, id = '') =>
-  template.replace('{worker_type}', type).replace('{worker_id}', id);
+const fill = (template: string, type: string, id = '') => template.replace('{worker_type}', type).replace('{worker_id}', id);
 
 /**
  * Keeps `worker:heartbeat:{worker_type}:{worker_id}` alive while the worker

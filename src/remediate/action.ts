@@ -20,11 +20,7 @@ export interface Action {
 }
 
 export type ActionParams =
-  | { minIdleMs: number; target?: string }
-  | { minDeliveries: number; deadLetterKey: string }
-  | { minId: string }
-  | { statuses: string[]; rows: number }
-  | { idleMs: number };
+  { minIdleMs: number; target?: string } | { minDeliveries: number; deadLetterKey: string } | { minId: string } | { statuses: string[]; rows: number } | { idleMs: number };
 
 /** The contract's JSON line: exactly these keys, in this order. */
 export function jsonLine(a: Action): string {

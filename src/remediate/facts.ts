@@ -86,12 +86,7 @@ function isMissingOrWrongType(e: unknown): boolean {
 }
 
 /** Everything the planner needs about one stream; undefined if it is gone or not a stream. */
-export async function readStream(
-  client: RedisClient,
-  workers: Workers,
-  name: string,
-  opts: { pageSize: number; pendingLimit: number },
-): Promise<StreamFacts | undefined> {
+export async function readStream(client: RedisClient, workers: Workers, name: string, opts: { pageSize: number; pendingLimit: number }): Promise<StreamFacts | undefined> {
   let info, groups;
   try {
     [info, groups] = await Promise.all([client.xinfo('STREAM', name), client.xinfo('GROUPS', name)]);

@@ -85,7 +85,10 @@ export async function runRemediate(argv: string[], io: Io = stdio, env: NodeJS.P
 
   let only: Set<ActionName> | undefined;
   if (args.only !== undefined) {
-    const names = args.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = args.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = names.filter((n) => !(ACTIONS as readonly string[]).includes(n));
     if (unknown.length > 0 || names.length === 0) return usage(`--only: unknown action(s) ${unknown.join(', ') || '(none given)'}; known: ${ACTIONS.join(', ')}`);
     only = new Set(names as ActionName[]);

@@ -103,7 +103,10 @@ export function planStream(s: StreamFacts, set: StreamSettings, batchSize: numbe
 
     const poison = g.pendingEntries.filter((e) => e.deliveries >= set.maxDeliveries);
     if (set.actions.has('dead_letter')) {
-      for (const ids of batches(poison.map((e) => e.id), batchSize)) {
+      for (const ids of batches(
+        poison.map((e) => e.id),
+        batchSize,
+      )) {
         out.push({
           ...base,
           action: 'dead_letter',
@@ -134,9 +137,25 @@ export function planStream(s: StreamFacts, set: StreamSettings, batchSize: numbe
         for (const ids of batches(all, batchSize)) {
           const why = `pending ≥ ${seconds(set.strandedIdleMs)} on a consumer without heartbeat`;
           if (target) {
-            out.push({ ...base, action: 'requeue', group: g.name, consumer, ids, reason: `${why}; claim for live consumer ${target.name}`, params: { minIdleMs: set.strandedIdleMs, target: target.name } });
+            out.push({
+              ...base,
+              action: 'requeue',
+              group: g.name,
+              consumer,
+              ids,
+              reason: `${why}; claim for live consumer ${target.name}`,
+              params: { minIdleMs: set.strandedIdleMs, target: target.name },
+            });
           } else if (s.groups.length === 1) {
-            out.push({ ...base, action: 'requeue', group: g.name, consumer, ids, reason: `${why}; no live consumer: re-add to the stream and ack`, params: { minIdleMs: set.strandedIdleMs } });
+            out.push({
+              ...base,
+              action: 'requeue',
+              group: g.name,
+              consumer,
+              ids,
+              reason: `${why}; no live consumer: re-add to the stream and ack`,
+              params: { minIdleMs: set.strandedIdleMs },
+            });
           } else {
             out.push({
               ...base,

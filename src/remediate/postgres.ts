@@ -17,7 +17,10 @@ export class CallbackReaper {
   private readonly client: pg.Client;
   private readonly sql: { plan: string; reap: string };
 
-  constructor(pgCfg: PostgresConfig, private readonly cfg: RemediateConfig) {
+  constructor(
+    pgCfg: PostgresConfig,
+    private readonly cfg: RemediateConfig,
+  ) {
     const o: ShepherdOptions = pgCfg.preset_options.shepherd;
     const url = cfg.postgres?.url ?? pgCfg.url;
     const password = cfg.postgres?.password ?? (cfg.postgres?.url ? undefined : pgCfg.password);

@@ -81,13 +81,15 @@ export class Remediation {
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), cfg.timeout_seconds * 1000);
       opening.push(
-        ensureReady(client, timeout.signal).finally(() => clearTimeout(timer)).then(
-          () => void (this.redis = { client, workers: new Workers(cfg) }),
-          (err) => {
-            client.disconnect();
-            this.fail('redis', err);
-          },
-        ),
+        ensureReady(client, timeout.signal)
+          .finally(() => clearTimeout(timer))
+          .then(
+            () => void (this.redis = { client, workers: new Workers(cfg) }),
+            (err) => {
+              client.disconnect();
+              this.fail('redis', err);
+            },
+          ),
       );
     }
     if (postgres && this.wants('postgres')) {

@@ -9,7 +9,9 @@ const thresholds = {
   phantom_idle_seconds: z
     .number()
     .positive()
-    .describe('delete_consumer: a phantom consumer (no heartbeat, no shutdown marker, 0 pending) must be idle this long (XINFO CONSUMERS `idle`, the time since its last read attempt).'),
+    .describe(
+      'delete_consumer: a phantom consumer (no heartbeat, no shutdown marker, 0 pending) must be idle this long (XINFO CONSUMERS `idle`, the time since its last read attempt).',
+    ),
   stranded_idle_seconds: z.number().positive().describe('requeue: an entry pending on a consumer without heartbeat must be idle this long.'),
   max_deliveries: z.number().int().min(2).describe('dead_letter: entries delivered at least this many times are dead-lettered.'),
   dead_letter_key: z
@@ -24,7 +26,10 @@ const streamOverride = z.strictObject({
   stranded_idle_seconds: thresholds.stranded_idle_seconds.optional(),
   max_deliveries: thresholds.max_deliveries.optional(),
   dead_letter_key: thresholds.dead_letter_key.optional(),
-  actions: z.array(z.enum(['delete_consumer', 'requeue', 'dead_letter', 'trim'])).optional().describe('Stream actions allowed on these streams (default: all enabled ones).'),
+  actions: z
+    .array(z.enum(['delete_consumer', 'requeue', 'dead_letter', 'trim']))
+    .optional()
+    .describe('Stream actions allowed on these streams (default: all enabled ones).'),
 });
 
 /**
@@ -44,14 +49,11 @@ export const remediateSchema = z
     streams: z
       .record(z.string().min(1), streamOverride)
       .default({})
-      .describe('Per-stream overrides, keyed by glob (as SCAN MATCH); the first matching glob, in file order, wins. Each may set phantom_idle_seconds, stranded_idle_seconds, max_deliveries, dead_letter_key and actions (a list of the stream actions allowed there).'),
+      .describe(
+        'Per-stream overrides, keyed by glob (as SCAN MATCH); the first matching glob, in file order, wins. Each may set phantom_idle_seconds, stranded_idle_seconds, max_deliveries, dead_letter_key and actions (a list of the stream actions allowed there).',
+      ),
     batch_size: z.number().int().min(1).max(1000).default(100).describe('Entries per XPENDING page and per write; callback rows per transaction.'),
-    pending_scan_limit: z
-      .number()
-      .int()
-      .positive()
-      .default(10_000)
-      .describe('Pending entries read per group when planning (oldest first); the rest waits for the next run.'),
+    pending_scan_limit: z.number().int().positive().default(10_000).describe('Pending entries read per group when planning (oldest first); the rest waits for the next run.'),
     max_actions: z.number().int().positive().default(1000).describe('Planned actions per run (--max-actions overrides).'),
     reap_statuses: z.array(z.string().min(1)).min(1).default(['COMPLETED']).describe('reap_callbacks: query statuses whose callback rows are deleted.'),
     sandbox_idle_seconds: z.number().positive().default(3600).describe('stop_idle_sandboxes: started sandboxes idle (lastActivityAt) this long are stopped.'),
@@ -61,7 +63,10 @@ export const remediateSchema = z
       .describe('stop_idle_sandboxes allow-list: label → glob; a sandbox is stopped only if every listed label matches. Empty: nothing is stopped.'),
     redis: z
       .strictObject({
-        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+          .optional(),
         username: z.string().optional(),
         password: z.string().optional().describe('Prefer password_file.'),
       })
@@ -69,7 +74,10 @@ export const remediateSchema = z
       .describe("Credentials for remediation's writes (a user with the rights of deploy/redis-remediate.acl); overrides redis.url/username/password."),
     postgres: z
       .strictObject({
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+          .optional(),
         password: z.string().optional().describe('Prefer password_file.'),
       })
       .optional()

@@ -23,7 +23,9 @@ export class BasicAuth {
     if (!credentials) return false;
     const { user, password } = credentials;
     const hash = this.users.get(user);
-    const key = createHash('sha256').update(`${user}\0${password}\0${hash ?? ''}`).digest('hex');
+    const key = createHash('sha256')
+      .update(`${user}\0${password}\0${hash ?? ''}`)
+      .digest('hex');
     if (hash !== undefined && this.ok.has(key)) return true;
     const matches = await bcrypt.compare(password, hash ?? this.dummyHash);
     if (!matches || hash === undefined) return false;

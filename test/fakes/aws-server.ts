@@ -136,8 +136,7 @@ export class FakeAws {
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': 'fake-request', ...headers });
       res.end(xml);
     };
-    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
-      send(status, errorBody(errService, code, message), headers);
+    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) => send(status, errorBody(errService, code, message), headers);
 
     const scripted = this.scripts.get(action)?.shift();
     if (scripted) {
@@ -186,7 +185,9 @@ export class FakeAws {
     const page = matches.slice(from, from + max);
     const next = from + max < matches.length ? `<nextToken>${from + max}</nextToken>` : '';
     // One reservation per instance, as for instances launched one by one.
-    const reservations = page.map((i) => `<item><reservationId>r-${i.id.slice(2)}</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet>${instanceXml(i)}</instancesSet></item>`);
+    const reservations = page.map(
+      (i) => `<item><reservationId>r-${i.id.slice(2)}</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet>${instanceXml(i)}</instancesSet></item>`,
+    );
     return `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>fake</requestId><reservationSet>${reservations.join('')}</reservationSet>${next}</DescribeInstancesResponse>`;
   }
 
@@ -198,7 +199,9 @@ export class FakeAws {
       (i) => (!i.region || i.region === region) && i.state !== 'terminated' && (all || i.state === 'running'),
     );
     const summary = (tag: string, status: string | undefined) =>
-      status ? `<${tag}><status>${status}</status><details><item><name>reachability</name><status>${status === 'ok' ? 'passed' : status === 'impaired' ? 'failed' : status}</status></item></details></${tag}>` : '';
+      status
+        ? `<${tag}><status>${status}</status><details><item><name>reachability</name><status>${status === 'ok' ? 'passed' : status === 'impaired' ? 'failed' : status}</status></item></details></${tag}>`
+        : '';
     const items = chosen.map((i) => {
       const na = i.state === 'running' ? 'ok' : 'not-applicable';
       const c = { system: na, instance: na, ebs: i.state === 'running' ? 'ok' : undefined, ...i.checks };
@@ -238,7 +241,9 @@ export class FakeAws {
           values.push(`<member>${value}</member>`);
         }
       }
-      members.push(`<member><Timestamps>${times.join('')}</Timestamps><StatusCode>Complete</StatusCode><Values>${values.join('')}</Values><Id>${id}</Id><Label>${esc(name)}</Label></member>`);
+      members.push(
+        `<member><Timestamps>${times.join('')}</Timestamps><StatusCode>Complete</StatusCode><Values>${values.join('')}</Values><Id>${id}</Id><Label>${esc(name)}</Label></member>`,
+      );
     }
     if (n - 1 > 500) return { code: 'ValidationError', message: 'The collection MetricDataQueries must not have a size greater than 500.' };
     return `<GetMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><GetMetricDataResult><MetricDataResults>${members.join('')}</MetricDataResults><Messages/></GetMetricDataResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetMetricDataResponse>`;

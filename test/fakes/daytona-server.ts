@@ -22,10 +22,7 @@ export interface RecordedRequest {
   atMs: number;
 }
 
-export type Fault =
-  | { status: number; retryAfter?: string; body?: string }
-  | { stallMs: number }
-  | { malformed: true };
+export type Fault = { status: number; retryAfter?: string; body?: string } | { stallMs: number } | { malformed: true };
 
 export interface FakeOptions {
   apiKey: string;

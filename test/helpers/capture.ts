@@ -76,17 +76,21 @@ export class CaptureServer {
   async waitFor(pathPrefix: string, match: (body: Body) => boolean, timeoutMs: number, what = pathPrefix, since = 0): Promise<CapturedRequest> {
     let found: CapturedRequest | undefined;
     try {
-      await waitFor(() => {
-        found = this.requests.slice(since).find((r) => {
-          if (!r.path.startsWith(pathPrefix)) return false;
-          try {
-            return r.json !== undefined && match(r.json);
-          } catch {
-            return false;
-          }
-        });
-        return found !== undefined;
-      }, timeoutMs, 100);
+      await waitFor(
+        () => {
+          found = this.requests.slice(since).find((r) => {
+            if (!r.path.startsWith(pathPrefix)) return false;
+            try {
+              return r.json !== undefined && match(r.json);
+            } catch {
+              return false;
+            }
+          });
+          return found !== undefined;
+        },
+        timeoutMs,
+        100,
+      );
     } catch {
       const seen = this.requests.map((r) => `${r.method} ${r.path} ${r.text.slice(0, 400)}`).join('\n');
       throw new Error(`no ${what} within ${timeoutMs} ms; captured so far:\n${seen || '(nothing)'}`);

@@ -38,7 +38,10 @@ export function parseExposition(text: string): ParsedSample[] {
       }
       i++; // }
     }
-    const valueText = line.slice(i + 1).trim().split(' ')[0]!;
+    const valueText = line
+      .slice(i + 1)
+      .trim()
+      .split(' ')[0]!;
     const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
     out.push({ name, labels, value });
   }

@@ -51,11 +51,9 @@ export class TestRedis {
    */
   async launch(extraArgs = this.extraArgs, { untilLoaded = true } = {}): Promise<void> {
     this.extraArgs = extraArgs;
-    this.proc = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...extraArgs],
-      { stdio: 'ignore' },
-    );
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...extraArgs], {
+      stdio: 'ignore',
+    });
     const proc = this.proc;
     await waitFor(async () => {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);

@@ -61,10 +61,7 @@ export class ApiCost {
     'operation',
     'outcome',
   ]);
-  readonly metricsRequested = new CounterVec(
-    metric.fleet_cloudwatch_metrics_requested_total,
-    'CloudWatch metrics requested by successful GetMetricData calls (the billed unit).',
-  );
+  readonly metricsRequested = new CounterVec(metric.fleet_cloudwatch_metrics_requested_total, 'CloudWatch metrics requested by successful GetMetricData calls (the billed unit).');
 
   constructor() {
     this.metricsRequested.touch();

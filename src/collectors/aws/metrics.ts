@@ -56,9 +56,7 @@ export function buildCloudWatchFamilies(points: readonly Datapoint[], specs: rea
     const prev = oldestEnd.get(p.instanceId);
     if (prev === undefined || p.periodEndMs < prev) oldestEnd.set(p.instanceId, p.periodEndMs);
   }
-  const age = snap.gauge(AGE_FAMILY, 'Seconds since the end of the period of the latest complete CloudWatch datapoint (stalest metric of the instance).', [
-    'instance_id',
-  ]);
+  const age = snap.gauge(AGE_FAMILY, 'Seconds since the end of the period of the latest complete CloudWatch datapoint (stalest metric of the instance).', ['instance_id']);
   for (const [id, end] of oldestEnd) age.set(Math.max(0, (nowMs - end) / 1000), id);
   return snap.families();
 }

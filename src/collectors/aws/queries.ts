@@ -140,12 +140,7 @@ export interface Datapoint {
 }
 
 /** Picks each query's newest datapoint (whatever order CloudWatch returned them in). */
-export function latestDatapoints(
-  planned: readonly PlannedQuery[],
-  results: readonly MetricDataResult[],
-  specs: readonly MetricSpec[],
-  periodSeconds: number,
-): Datapoint[] {
+export function latestDatapoints(planned: readonly PlannedQuery[], results: readonly MetricDataResult[], specs: readonly MetricSpec[], periodSeconds: number): Datapoint[] {
   const byId = new Map(planned.map((p) => [p.query.Id!, p]));
   const newest = new Map<string, { t: number; v: number }>();
   for (const r of results) {

@@ -42,7 +42,7 @@ const cloudwatchSchema = z
       .array(z.enum(INSTANCE_DIMENSIONS))
       .min(1)
       .default(['InstanceId'])
-      .describe("Dimensions the CloudWatch agent attaches to mem_used_percent (its append_dimensions)."),
+      .describe('Dimensions the CloudWatch agent attaches to mem_used_percent (its append_dimensions).'),
     extra_metrics: z.array(cloudwatchMetricSchema).default([]).describe('More per-instance metrics, one MetricStat query each.'),
     concurrency: z.number().int().positive().max(20).default(4).describe('GetMetricData calls in flight per region.'),
   })
@@ -50,7 +50,9 @@ const cloudwatchSchema = z
 
 export const awsSchema = z.strictObject({
   regions: z.array(z.string().min(1)).min(1),
-  endpoint: urlSchema({ schemes: ['http:', 'https:'], requireHost: true }).optional().describe('Endpoint override for both EC2 and CloudWatch (tests, LocalStack).'),
+  endpoint: urlSchema({ schemes: ['http:', 'https:'], requireHost: true })
+    .optional()
+    .describe('Endpoint override for both EC2 and CloudWatch (tests, LocalStack).'),
   refresh_seconds: z.number().positive().default(60).describe('EC2 discovery and status checks interval.'),
   cloudwatch_refresh_seconds: z.number().positive().default(300).describe('CloudWatch GetMetricData interval.'),
   timeout_seconds: z.number().positive().default(10).describe('Timeout of each API call (each attempt).'),
@@ -59,7 +61,10 @@ export const awsSchema = z.strictObject({
   max_instance_series: z.number().int().nonnegative().default(2000).describe('Cap on instances with per-instance series (and CloudWatch queries).'),
   filters: z
     .strictObject({
-      tags: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}).describe('Tag key → accepted values (EC2 filter tag:KEY).'),
+      tags: z
+        .record(z.string(), z.array(z.string().min(1)).min(1))
+        .default({})
+        .describe('Tag key → accepted values (EC2 filter tag:KEY).'),
       instance_ids: z.array(z.string().regex(/^i-[0-9a-f]+$/, 'must be an instance id')).default([]),
       states: z.array(z.enum(EC2_STATES)).default([]).describe('Instance states to discover (default: all).'),
     })

@@ -23,11 +23,10 @@ export class DaytonaCollector implements Collector {
   readonly timeoutSeconds = 5;
   readonly minIntervalSeconds = 0;
   /** Every HTTP call to Daytona, retries included: API cost is this counter's rate. */
-  readonly requests = new CounterVec(
-    metric.fleet_daytona_requests_total,
-    `HTTP requests made to the Daytona API, retries included, by operation and ${REQUEST_OUTCOMES_HELP}.`,
-    ['operation', 'outcome'],
-  );
+  readonly requests = new CounterVec(metric.fleet_daytona_requests_total, `HTTP requests made to the Daytona API, retries included, by operation and ${REQUEST_OUTCOMES_HELP}.`, [
+    'operation',
+    'outcome',
+  ]);
   readonly refresher: BackgroundRefresher;
   private log?: Logger;
   /** Series dropped by the cap, reported once per refresh rather than once per scrape. */

@@ -62,11 +62,7 @@ export function buildDaytonaMetrics(sandboxes: readonly Sandbox[], opts: FleetOp
   const mem = snap.gauge(metric.fleet_daytona_sandbox_memory_bytes, 'Memory allocated to Daytona sandboxes, by state.', ['state']);
   const disk = snap.gauge(metric.fleet_daytona_sandbox_disk_bytes, 'Disk allocated to Daytona sandboxes, by state.', ['state']);
   const gpu = snap.gauge(metric.fleet_daytona_sandbox_gpus, 'GPUs allocated to Daytona sandboxes, by state.', ['state']);
-  const noAutoStop = snap.gauge(
-    metric.fleet_daytona_sandboxes_auto_stop_disabled,
-    'Daytona sandboxes whose autoStopInterval is 0: they never stop on their own.',
-    ['state'],
-  );
+  const noAutoStop = snap.gauge(metric.fleet_daytona_sandboxes_auto_stop_disabled, 'Daytona sandboxes whose autoStopInterval is 0: they never stop on their own.', ['state']);
   const cost = snap.gauge(
     metric.fleet_daytona_estimated_cost_per_hour,
     'Estimated hourly cost of Daytona sandboxes by state, from the configured list prices (allocated, not used, resources).',
@@ -82,23 +78,23 @@ export function buildDaytonaMetrics(sandboxes: readonly Sandbox[], opts: FleetOp
   }
 
   const mapped = Object.entries(opts.labelMap);
-  const info = snap.gauge(
-    metric.fleet_daytona_sandbox_info,
-    'Always 1 per Daytona sandbox; labels describe it (capped by max_sandbox_series).',
-    ['sandbox_id', 'name', 'state', 'target', 'desired_state', 'snapshot', 'recoverable', ...mapped.map(([, to]) => to)],
-  );
+  const info = snap.gauge(metric.fleet_daytona_sandbox_info, 'Always 1 per Daytona sandbox; labels describe it (capped by max_sandbox_series).', [
+    'sandbox_id',
+    'name',
+    'state',
+    'target',
+    'desired_state',
+    'snapshot',
+    'recoverable',
+    ...mapped.map(([, to]) => to),
+  ]);
   const age = snap.gauge(metric.fleet_daytona_sandbox_age_seconds, 'Time since the Daytona sandbox was created (createdAt).', ['sandbox_id']);
   const idle = snap.gauge(metric.fleet_daytona_sandbox_idle_seconds, 'Time since the last activity in the Daytona sandbox (lastActivityAt).', ['sandbox_id']);
-  const autoStop = snap.gauge(
-    metric.fleet_daytona_sandbox_auto_stop_seconds,
-    "The sandbox's autoStopInterval in seconds (0 = never stops on its own).",
-    ['sandbox_id'],
-  );
-  const errored = snap.gauge(
-    metric.fleet_daytona_sandbox_error,
-    'Always 1 for a Daytona sandbox that reports an errorReason (the text itself is not a label: unbounded).',
-    ['sandbox_id', 'state'],
-  );
+  const autoStop = snap.gauge(metric.fleet_daytona_sandbox_auto_stop_seconds, "The sandbox's autoStopInterval in seconds (0 = never stops on its own).", ['sandbox_id']);
+  const errored = snap.gauge(metric.fleet_daytona_sandbox_error, 'Always 1 for a Daytona sandbox that reports an errorReason (the text itself is not a label: unbounded).', [
+    'sandbox_id',
+    'state',
+  ]);
 
   const kept = sandboxes.length > opts.maxSandboxSeries ? [...sandboxes].sort(byInterest).slice(0, opts.maxSandboxSeries) : sandboxes;
   for (const s of kept) {

@@ -67,7 +67,10 @@ export interface SandboxPage {
  */
 export function stateLabel(raw: unknown): string {
   if (typeof raw !== 'string' || raw.trim() === '') return 'unknown';
-  return raw.trim().slice(0, 64).replace(/[^A-Za-z0-9_.:-]/g, '_');
+  return raw
+    .trim()
+    .slice(0, 64)
+    .replace(/[^A-Za-z0-9_.:-]/g, '_');
 }
 
 function timeMs(iso: string | undefined): number | undefined {

@@ -21,10 +21,7 @@ const pricingSchema = z
     memory_gib_hour: perHour.describe('Price of one GiB of memory for one hour.'),
     disk_gib_hour: perHour.describe('Price of one GiB of disk for one hour.'),
     gpu_hour: perHour.describe('Price of one GPU for one hour.'),
-    compute_states: z
-      .array(z.string().min(1))
-      .default(['started'])
-      .describe('States in which cpu, memory and gpu are billed.'),
+    compute_states: z.array(z.string().min(1)).default(['started']).describe('States in which cpu, memory and gpu are billed.'),
     disk_states: z
       .array(z.string().min(1))
       .default(['started', 'starting', 'stopping', 'stopped', 'error'])
@@ -39,33 +36,18 @@ export const daytonaSchema = z
     organization_id: z.string().optional().describe('Sent as X-Daytona-Organization-ID.'),
     refresh_seconds: z.number().positive().default(30).describe('Background refresh interval; scrapes never call the API.'),
     timeout_seconds: z.number().positive().default(10).describe('Budget of each HTTP call (one page).'),
-    refresh_timeout_seconds: z
-      .number()
-      .positive()
-      .default(120)
-      .describe('Budget of one whole refresh, all pages and retries included.'),
-    max_staleness_seconds: z
-      .number()
-      .positive()
-      .default(300)
-      .describe('After this long without a successful refresh the last result is dropped, not served as current.'),
+    refresh_timeout_seconds: z.number().positive().default(120).describe('Budget of one whole refresh, all pages and retries included.'),
+    max_staleness_seconds: z.number().positive().default(300).describe('After this long without a successful refresh the last result is dropped, not served as current.'),
     max_sandbox_series: z.number().int().nonnegative().default(5000).describe('Cap on sandboxes with per-sandbox series.'),
     page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(MAX_PAGE_SIZE).describe('Sandboxes per page (limit).'),
     max_attempts: z.number().int().min(1).max(10).default(4).describe('Tries per page on throttling, 5xx and timeouts.'),
-    max_retry_after_seconds: z
-      .number()
-      .nonnegative()
-      .default(30)
-      .describe('Longest Retry-After honoured within a refresh; a longer one fails the refresh.'),
+    max_retry_after_seconds: z.number().nonnegative().default(30).describe('Longest Retry-After honoured within a refresh; a longer one fails the refresh.'),
     auth_failure_backoff_seconds: z
       .number()
       .nonnegative()
       .default(300)
       .describe('After the API rejects the key (401/403), skip refreshes this long: Daytona also throttles failed authentications per IP.'),
-    labels: z
-      .record(z.string().min(1), promLabelName)
-      .default({})
-      .describe('Allow-list: Daytona sandbox label → Prometheus label on fleet_daytona_sandbox_info.'),
+    labels: z.record(z.string().min(1), promLabelName).default({}).describe('Allow-list: Daytona sandbox label → Prometheus label on fleet_daytona_sandbox_info.'),
     pricing: pricingSchema.optional(),
   })
   .refine((d) => new Set(Object.values(d.labels)).size === Object.values(d.labels).length, {

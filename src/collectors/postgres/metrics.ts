@@ -65,7 +65,7 @@ export function healthFamilies(snap: Snapshot, row: HealthRow): void {
     'oldest_xact',
   );
   set(metric.fleet_postgres_lock_waiting_queries, 'Sessions of the monitored database waiting for a lock.', row.lock_waiting, 'lock_waiting');
-  const byState = (typeof row.connections === 'string' ? JSON.parse(row.connections) : row.connections ?? {}) as Record<string, number>;
+  const byState = (typeof row.connections === 'string' ? JSON.parse(row.connections) : (row.connections ?? {})) as Record<string, number>;
   const conns = snap.gauge(metric.fleet_postgres_connections, 'Client connections to the monitored database by pg_stat_activity state, all roles.', ['state']);
   for (const state of new Set([...CONNECTION_STATES, ...Object.keys(byState)])) conns.set(Number(byState[state] ?? 0), state);
 }

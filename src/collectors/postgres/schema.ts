@@ -16,11 +16,14 @@ export const sqlMetricSchema = z.strictObject({
   type: z.enum(['gauge', 'counter']).default('gauge'),
   query: z.string().min(1).describe('One SELECT; it runs in a READ ONLY transaction with statement_timeout = timeout_seconds.'),
   labels: z
-    .array(z.string().regex(LABEL, 'must be a column name that is a valid label name').refine((l) => !l.startsWith('__'), 'label names starting with __ are reserved'))
+    .array(
+      z
+        .string()
+        .regex(LABEL, 'must be a column name that is a valid label name')
+        .refine((l) => !l.startsWith('__'), 'label names starting with __ are reserved'),
+    )
     .default([]),
-  values: z
-    .array(z.string().regex(/^[a-zA-Z0-9_]+$/, 'must be a column name of letters, digits and _ (it may become a metric name suffix)'))
-    .min(1),
+  values: z.array(z.string().regex(/^[a-zA-Z0-9_]+$/, 'must be a column name of letters, digits and _ (it may become a metric name suffix)')).min(1),
   timeout_seconds: z.number().positive().default(2).describe('statement_timeout of the query; must be below postgres.timeout_seconds and scrape_timeout_seconds.'),
   min_interval_seconds: z.number().nonnegative().default(0).describe('Serve the last result while it is younger than this.'),
 });

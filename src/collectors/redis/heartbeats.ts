@@ -113,9 +113,7 @@ async function getMany(client: RedisClient, keys: RedisName[]): Promise<(string 
  */
 async function existingKeys(client: RedisClient, keys: RedisName[]): Promise<number[]> {
   if (client instanceof Cluster) return Promise.all(keys.map((k) => client.pttl(k)));
-  return inChunks(keys, async (chunk) =>
-    (await client.exists(...chunk)) === 0 ? chunk.map(() => -2) : Promise.all(chunk.map((k) => client.pttl(k))),
-  );
+  return inChunks(keys, async (chunk) => ((await client.exists(...chunk)) === 0 ? chunk.map(() => -2) : Promise.all(chunk.map((k) => client.pttl(k)))));
 }
 
 /** What a lookup needs beyond the table, which builds the heartbeat keys itself. */
@@ -219,7 +217,6 @@ export function parseWorkerKeys(
     if (!w || !keyNames.has(key)) return w;
     return { workerType: names.label(rawName(w.workerType)), workerId: names.label(rawName(w.workerId)) };
   };
-  const refs = (keys: readonly string[], template: KeyTemplate) =>
-    keys.map((k) => parse(template, k)).filter((w): w is WorkerRef => w !== undefined);
+  const refs = (keys: readonly string[], template: KeyTemplate) => keys.map((k) => parse(template, k)).filter((w): w is WorkerRef => w !== undefined);
   return { heartbeats: refs(heartbeatKeys, heartbeatKey), markers: refs(markerKeys, shutdownKey), names };
 }

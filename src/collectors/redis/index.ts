@@ -11,14 +11,7 @@ import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './me
 import { lookupHeartbeats, parseWorkerKeys, WorkerTable, type LookupSettings, type ScannedWorkers } from './heartbeats.js';
 import { KeyTemplate } from './keys.js';
 import { RawNames, REPLACEMENT_CHARACTER, type RedisName } from './names.js';
-import {
-  parseInfo,
-  parseOldestPending,
-  parseTime,
-  parseXinfoConsumers,
-  parseXinfoGroups,
-  parseXinfoStream,
-} from './parse.js';
+import { parseInfo, parseOldestPending, parseTime, parseXinfoConsumers, parseXinfoGroups, parseXinfoStream } from './parse.js';
 import type { RedisConfig } from './schema.js';
 import { buildTaskMetrics } from './tasks.js';
 import { readTaskMetrics } from './tasks-read.js';

@@ -17,9 +17,7 @@ export class KeyTemplate {
       for (const p of parts) out += p === '{worker_type}' ? type : p === '{worker_id}' ? id : p;
       return out;
     };
-    this.scanPattern = parts
-      .map((p) => (p === '{worker_type}' || p === '{worker_id}' ? '*' : p.replace(/[*?[\]\\]/g, '\\$&')))
-      .join('');
+    this.scanPattern = parts.map((p) => (p === '{worker_type}' || p === '{worker_id}' ? '*' : p.replace(/[*?[\]\\]/g, '\\$&'))).join('');
     // The type is matched lazily and the id greedily: ids (host:pid) contain
     // colons more often than type names do.
     const re = parts

@@ -69,8 +69,7 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
   snap.gauge(metric.fleet_redis_up, 'Whether Redis answered the last scrape.').set(1);
   const { usedMemoryBytes, maxmemoryBytes, connectedClients } = obs.server;
   if (usedMemoryBytes !== undefined) snap.gauge(metric.fleet_redis_used_memory_bytes, 'Memory Redis uses (INFO used_memory).').set(usedMemoryBytes);
-  if (maxmemoryBytes !== undefined)
-    snap.gauge(metric.fleet_redis_maxmemory_bytes, 'Redis maxmemory setting (0 = no limit).').set(maxmemoryBytes);
+  if (maxmemoryBytes !== undefined) snap.gauge(metric.fleet_redis_maxmemory_bytes, 'Redis maxmemory setting (0 = no limit).').set(maxmemoryBytes);
   if (connectedClients !== undefined) snap.gauge(metric.fleet_redis_connected_clients, 'Clients connected to Redis.').set(connectedClients);
 
   const discoveryAge = snap.gauge(
@@ -90,11 +89,13 @@ export function buildFleetMetrics(obs: ObservedFleet, opts: FleetOptions): { fam
   const pending = snap.gauge(metric.fleet_stream_group_pending, 'Entries delivered to the group but not yet acknowledged.', SG);
   const pendingIdle = snap.gauge(metric.fleet_stream_group_oldest_pending_idle_seconds, 'Idle time of the oldest pending entry (0 when nothing is pending).', SG);
   const pendingDeliveries = snap.gauge(metric.fleet_stream_group_oldest_pending_deliveries, 'Delivery count of the oldest pending entry; high values mean a poison message.', SG);
-  const consumers = snap.gauge(metric.fleet_stream_group_consumers, 'Consumers by state: alive (live heartbeat), stranding (no heartbeat, holds pending), phantom (no heartbeat, nothing pending).', [...SG, 'state']);
+  const consumers = snap.gauge(
+    metric.fleet_stream_group_consumers,
+    'Consumers by state: alive (live heartbeat), stranding (no heartbeat, holds pending), phantom (no heartbeat, nothing pending).',
+    [...SG, 'state'],
+  );
   const orphaned = snap.gauge(metric.fleet_stream_group_orphaned_pending, 'Pending entries owned by consumers that are not alive.', SG);
-  const cPending = opts.perConsumer
-    ? snap.gauge(metric.fleet_stream_consumer_pending, 'Pending entries per consumer (opt-in, capped).', [...SG, 'consumer'])
-    : undefined;
+  const cPending = opts.perConsumer ? snap.gauge(metric.fleet_stream_consumer_pending, 'Pending entries per consumer (opt-in, capped).', [...SG, 'consumer']) : undefined;
   const cIdle = opts.perConsumer
     ? snap.gauge(metric.fleet_stream_consumer_idle_seconds, 'Time since the consumer last read or acked (opt-in, capped).', [...SG, 'consumer'])
     : undefined;

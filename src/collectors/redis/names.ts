@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 export function labelOf(bytes: Buffer): string {
   if (isUtf8(bytes)) return bytes.toString('utf8');
   let label = '';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     let n = 1;
     while (n <= 4 && !(i + n <= bytes.length && isUtf8(bytes.subarray(i, i + n)))) n++;
     if (n > 4) {

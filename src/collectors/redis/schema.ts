@@ -10,8 +10,7 @@ export const workerTypeSchema = z.strictObject({
   concurrency: z.number().int().positive().default(1).describe('Task slots per worker (exported as fleet_worker_concurrency).'),
 });
 
-const workerTypeTemplate = (what: string) =>
-  z.string().refine((k) => k.includes('{worker_type}'), { message: `${what} must contain {worker_type}` });
+const workerTypeTemplate = (what: string) => z.string().refine((k) => k.includes('{worker_type}'), { message: `${what} must contain {worker_type}` });
 
 export const taskMetricsSchema = z
   .strictObject({
@@ -58,17 +57,15 @@ export const redisSchema = z
       .optional()
       .describe('Connect to a Redis Cluster (heartbeat lookups then run per key).'),
     timeout_seconds: seconds(4).describe('Per-scrape time budget for the Redis collector.'),
-    min_interval_seconds: z
-      .number()
-      .nonnegative()
-      .default(0)
-      .describe('Serve a cached result if the last collection is younger than this (0 = read on every scrape).'),
+    min_interval_seconds: z.number().nonnegative().default(0).describe('Serve a cached result if the last collection is younger than this (0 = read on every scrape).'),
     discovery_max_redis_share: z
       .number()
       .gt(0)
       .max(1)
       .default(0.1)
-      .describe('Largest share of time the discovery SCANs (streams, heartbeats) may keep Redis busy; they pause between pages to stay under it, so a keyspace of millions of keys is discovered slowly rather than loading Redis.'),
+      .describe(
+        'Largest share of time the discovery SCANs (streams, heartbeats) may keep Redis busy; they pause between pages to stay under it, so a keyspace of millions of keys is discovered slowly rather than loading Redis.',
+      ),
     streams: z
       .strictObject({
         patterns: z.array(z.string().min(1)).default([]).describe('Glob patterns, as SCAN MATCH, for stream discovery.'),
@@ -83,7 +80,9 @@ export const redisSchema = z
         key: z.string().default('worker:heartbeat:{worker_type}:{worker_id}'),
         shutdown_key: z.string().default('worker:shutdown:{worker_type}:{worker_id}'),
         ttl_seconds: seconds(15).describe('TTL workers set on heartbeat keys; used for age when the value has no timestamp.'),
-        scan_interval_seconds: seconds(30).describe('How often SCAN looks for heartbeats and shutdown markers of workers that consume no stream (twice the default scrape interval: a full keyspace SCAN is not for every scrape).'),
+        scan_interval_seconds: seconds(30).describe(
+          'How often SCAN looks for heartbeats and shutdown markers of workers that consume no stream (twice the default scrape interval: a full keyspace SCAN is not for every scrape).',
+        ),
         scan: z.boolean().default(true).describe('Discover heartbeat keys by SCAN (workers that consume no stream).'),
       })
       .prefault({})

@@ -100,11 +100,22 @@ const W = ['worker_type'];
 /** Turns the task-metrics hashes and latency lists into families (pure: no I/O, no clock). */
 export function buildTaskMetrics(input: TaskMetricsInput, maxOutcomes: number): { families: MetricFamily[]; dropped: number } {
   const snap = new Snapshot();
-  const tasks = snap.counter(metric.fleet_tasks_total, 'Tasks finished by workers of this type, by outcome (from the worker:metrics hash workers flush with their heartbeat).', ['worker_type', 'outcome']);
-  const duration = snap.histogram(metric.fleet_task_duration_seconds, 'Task duration as workers observed it (buckets are the workers\' choice).', W);
+  const tasks = snap.counter(metric.fleet_tasks_total, 'Tasks finished by workers of this type, by outcome (from the worker:metrics hash workers flush with their heartbeat).', [
+    'worker_type',
+    'outcome',
+  ]);
+  const duration = snap.histogram(metric.fleet_task_duration_seconds, "Task duration as workers observed it (buckets are the workers' choice).", W);
   const wait = snap.histogram(metric.fleet_task_queue_wait_seconds, 'Queue wait of tasks: first delivery time minus the stream entry id time.', W);
-  const recent = snap.summary(metric.fleet_task_recent_duration_seconds, 'Quantiles of the newest task durations in the workers\' latency list (not aggregatable across types or time: use fleet_task_duration_seconds).', ['worker_type', 'quantile']);
-  const invalid = snap.gauge(metric.fleet_task_metrics_invalid_fields, 'Fields of the task-metrics hash (and latency-list entries) skipped as malformed: unknown name, non-numeric or negative value.', W);
+  const recent = snap.summary(
+    metric.fleet_task_recent_duration_seconds,
+    "Quantiles of the newest task durations in the workers' latency list (not aggregatable across types or time: use fleet_task_duration_seconds).",
+    ['worker_type', 'quantile'],
+  );
+  const invalid = snap.gauge(
+    metric.fleet_task_metrics_invalid_fields,
+    'Fields of the task-metrics hash (and latency-list entries) skipped as malformed: unknown name, non-numeric or negative value.',
+    W,
+  );
   let dropped = 0;
 
   const types = [...new Set([...input.hashes.keys(), ...input.recent.keys(), ...input.wrongType.keys()])].sort();

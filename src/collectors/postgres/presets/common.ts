@@ -8,7 +8,7 @@ export const optionalIdentifier = () => z.string().regex(IDENT, 'must be a table
 export const identifier = (def: string) => z.string().regex(IDENT, 'must be a table or column name (optionally schema.name)').default(def);
 
 export const commonOptions = {
-  timeout_seconds: z.number().positive().default(2).describe('statement_timeout of each of the preset\'s queries.'),
+  timeout_seconds: z.number().positive().default(2).describe("statement_timeout of each of the preset's queries."),
   other_statuses_min_interval_seconds: z
     .number()
     .nonnegative()

@@ -21,7 +21,11 @@ export const options = z.strictObject({
   callbacks_table: identifier('callbacks'),
   callback_query_column: identifier('query_id'),
   callback_created_column: optionalIdentifier().describe('A creation time on callback rows; without it a callback is as old as its query.'),
-  active_statuses: z.array(z.string().min(1)).min(1).default(['QUEUED', 'RUNNING']).describe('Queries still in progress; their callbacks are live, any other callback is orphaned.'),
+  active_statuses: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['QUEUED', 'RUNNING'])
+    .describe('Queries still in progress; their callbacks are live, any other callback is orphaned.'),
   running_status: z.string().min(1).default('RUNNING'),
   target_window_seconds: z.number().positive().default(3600).describe('Window of fleet_queries_by_target.'),
   ...commonOptions,
@@ -49,7 +53,9 @@ export function queries(o: ShepherdOptions): QuerySpec[] {
       ids: ['fleet_queries_oldest_running_age_seconds'],
       sql: `SELECT coalesce(${ageSeconds(`min(${started})`)}, 0) AS age FROM ${q} WHERE ${status} = ${literal(o.running_status)}`,
       ...timeout,
-      metrics: [{ name: metric.fleet_queries_oldest_running_age_seconds, help: `Age of the oldest ${o.running_status} query (0 when none).`, type: 'gauge', labels: [], value: 'age' }],
+      metrics: [
+        { name: metric.fleet_queries_oldest_running_age_seconds, help: `Age of the oldest ${o.running_status} query (0 when none).`, type: 'gauge', labels: [], value: 'age' },
+      ],
     },
     {
       // Callbacks are matched against the active queries only (a few hundred

@@ -14,10 +14,7 @@ import { metric } from '../../../metrics/names.js';
 
 const heartbeats = z
   .strictObject({
-    enabled: z
-      .boolean()
-      .default(true)
-      .describe('Export fleet_workers_alive from this table. Turn off when Redis heartbeats report the same worker types.'),
+    enabled: z.boolean().default(true).describe('Export fleet_workers_alive from this table. Turn off when Redis heartbeats report the same worker types.'),
     table: identifier('worker_heartbeats'),
     worker_type_column: identifier('worker_type'),
     last_heartbeat_column: identifier('last_heartbeat'),
@@ -121,7 +118,13 @@ FROM ${ident(h.table)} WHERE ${last} > ${ago(h.forget_after_seconds)} GROUP BY 1
     timeoutSeconds,
     minIntervalSeconds: 0,
     metrics: [
-      { name: metric.fleet_workers_alive, help: `Workers of this type with a heartbeat younger than ${h.stale_after_seconds}s (worker_heartbeats table).`, type: 'gauge', labels: W, value: 'healthy' },
+      {
+        name: metric.fleet_workers_alive,
+        help: `Workers of this type with a heartbeat younger than ${h.stale_after_seconds}s (worker_heartbeats table).`,
+        type: 'gauge',
+        labels: W,
+        value: 'healthy',
+      },
       {
         name: metric.fleet_worker_heartbeat_max_age_seconds,
         help: 'Age of the stalest live heartbeat of this type (absent when none is alive).',
