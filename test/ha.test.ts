@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { Redis } from 'ioredis';
 import { TestRedis } from './helpers/redis.js';
-import { ExporterProcess } from './helpers/exporter.js';
+import { ExporterProcess, stopProcess } from './helpers/exporter.js';
 import { freePort, sleep, waitFor } from './helpers/net.js';
 
 const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
@@ -66,12 +66,8 @@ class Prometheus {
     return Date.parse(body.data.activeTargets[0]!.lastScrape);
   }
 
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
+  stop(): Promise<void> {
+    return stopProcess(this.proc);
   }
 }
 

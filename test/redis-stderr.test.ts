@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { CLI, ExporterProcess } from './helpers/exporter.js';
+import { CLI, ExporterProcess, stopProcess } from './helpers/exporter.js';
 import { freePort, sleep, waitFor } from './helpers/net.js';
 import { TestRedis } from './helpers/redis.js';
 
@@ -31,9 +31,7 @@ async function stderrLines(config: object, during?: () => Promise<void>): Promis
       }
     }
   } finally {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
+    await stopProcess(proc);
   }
   return stderr.split('\n').filter((l) => l !== '');
 }

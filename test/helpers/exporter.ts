@@ -61,11 +61,15 @@ export class ExporterProcess {
     return parseExposition(body);
   }
 
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
+  stop(): Promise<void> {
+    return stopProcess(this.proc);
   }
+}
+
+/** SIGTERM, and wait for the exit (at once when it has exited already). */
+export async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
 }
