@@ -238,8 +238,9 @@ local human(s) =
             },
             "annotations": {
               "summary": "Job {{ $labels.job }}: fewer distinct shards report than total_shards={{ $labels.total_shards }}",
-              "description": "A shard is down, two pods claim the same shard, or the shards disagree on --total-shards: the worker types of the missing shard are not monitored.",
+              "description": "Fewer than the {{ $labels.total_shards }} shards of job {{ $labels.job }} report: a shard is down, two pods claim the same shard, or the shards disagree on --total-shards. The worker types of a missing shard are not monitored.",
               "runbook_url": $._config.thresholds.links.runbook_base_url + "#fleetexportershardmissing",
+              "dashboard_url": $._config.thresholds.links.grafana_url + "/d/fleet-exporter?viewPanel=14",
             },
           },
         ],

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -31,8 +31,9 @@ async function modelOf(o: K8sObject): Promise<new (data: object) => { validate()
   return model;
 }
 
+/** The one object of a kind, leaving out the generated monitoring objects (test/kubernetes-monitoring.test.ts checks those). */
 const byKind = (objects: K8sObject[], kind: string) => {
-  const found = objects.filter((o) => o.kind === kind);
+  const found = objects.filter((o) => o.kind === kind && o.metadata.labels?.grafana_dashboard !== '1');
   assert.equal(found.length, 1, `one ${kind} expected, found ${found.length}`);
   return found[0]!;
 };
@@ -58,7 +59,9 @@ for (const [variant, dir, workload] of [
     const container = () => pod().spec.containers[0];
 
     test('every rendered object passes the Kubernetes and Prometheus Operator schemas', async () => {
-      assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Secret', 'Service', 'ServiceMonitor', workload].sort());
+      const dashboards = readdirSync(join(REPO_ROOT, 'dashboards')).filter((f) => f.endsWith('.json'));
+      const generated = [...dashboards.map(() => 'ConfigMap'), 'PrometheusRule'];
+      assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Secret', 'Service', 'ServiceMonitor', workload, ...generated].sort());
       for (const o of objects) {
         const Model = await modelOf(o);
         assert.doesNotThrow(() => new Model(o).validate(), `${o.kind} ${o.metadata.name}`);

@@ -56,8 +56,10 @@ export const exporter: Area = {
           for: t.exporter.shard_missing_for,
           severity: 'warning',
           summary: 'Job {{ $labels.job }}: fewer distinct shards report than total_shards={{ $labels.total_shards }}',
-          description: prose`A shard is down, two pods claim the same shard, or the shards disagree on --total-shards:
-            the worker types of the missing shard are not monitored.`,
+          description: prose`Fewer than the {{ $labels.total_shards }} shards of job {{ $labels.job }} report:
+            a shard is down, two pods claim the same shard, or the shards disagree on --total-shards.
+            The worker types of a missing shard are not monitored.`,
+          panel: { dashboard: 'fleet-exporter', title: 'Shards reporting' },
         }),
       ],
     };

@@ -21,6 +21,13 @@ export function exporter(): DashboardSpec {
         description: "How long Prometheus's scrape of /metrics took (all collectors, in parallel).",
         w: 9,
       }),
+      timeseries(
+        14,
+        'Shards reporting',
+        'none',
+        [q(`count by (job, total_shards) (count by (job, shard, total_shards) (${m.fleet_exporter_shard_info}))`, 'shards reporting of {{total_shards}}')],
+        { description: 'Distinct shards that report, against --total-shards (1 of 1 when not sharded): fewer means worker types nobody watches.' },
+      ),
       row(5, 'Collectors'),
       timeseries(6, 'Collector up', 'none', [q(`${m.fleet_collector_up}`, '{{collector}}')], {
         description: '1 when the last collection succeeded; a failing collector never fails the whole scrape.',
