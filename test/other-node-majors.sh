@@ -4,7 +4,7 @@
 # registry, so no other download is needed. Run after `npm run build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-UNIT_TESTS=(aws-pure config exposition postgres-parse redis-parse scrape fleet daytona-retry request-outcome)
+UNIT_TESTS=(aws-pure config exposition postgres-parse redis-parse scrape redis-metrics daytona-retry request-outcome)
 files=()
 for t in "${UNIT_TESTS[@]}"; do files+=("dist/test/$t.test.js"); done
 for major in ${NODE_MAJORS:-22 24}; do
@@ -12,5 +12,5 @@ for major in ${NODE_MAJORS:-22 24}; do
   npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$prefix" "node@$major" >/dev/null
   node="$prefix/node_modules/node/bin/node"
   echo "unit tests on Node $("$node" --version)"
-  "$node" --test --test-concurrency=2 --test-reporter=dot "${files[@]}"
+  "$node" --test --test-concurrency=2 --test-reporter=tap "${files[@]}"
 done
