@@ -136,36 +136,18 @@ export function planStream(s: StreamFacts, set: StreamSettings, batchSize: numbe
       for (const [consumer, all] of byConsumer) {
         for (const ids of batches(all, batchSize)) {
           const why = `pending ≥ ${seconds(set.strandedIdleMs)} on a consumer without heartbeat`;
+          const requeue = { ...base, action: 'requeue' as const, group: g.name, consumer, ids };
+          const params = { minIdleMs: set.strandedIdleMs };
           if (target) {
-            out.push({
-              ...base,
-              action: 'requeue',
-              group: g.name,
-              consumer,
-              ids,
-              reason: `${why}; claim for live consumer ${target.name}`,
-              params: { minIdleMs: set.strandedIdleMs, target: target.name },
-            });
+            out.push({ ...requeue, reason: `${why}; claim for live consumer ${target.name}`, params: { ...params, target: target.name } });
           } else if (s.groups.length === 1) {
-            out.push({
-              ...base,
-              action: 'requeue',
-              group: g.name,
-              consumer,
-              ids,
-              reason: `${why}; no live consumer: re-add to the stream and ack`,
-              params: { minIdleMs: set.strandedIdleMs },
-            });
+            out.push({ ...requeue, reason: `${why}; no live consumer: re-add to the stream and ack`, params });
           } else {
             out.push({
-              ...base,
-              action: 'requeue',
-              group: g.name,
-              consumer,
-              ids,
+              ...requeue,
               reason: why,
               skipped: `no live consumer in the group, and re-adding would deliver the entries again to the stream's ${s.groups.length - 1} other group(s)`,
-              params: { minIdleMs: set.strandedIdleMs },
+              params,
             });
           }
         }
