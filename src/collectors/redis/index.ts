@@ -104,7 +104,7 @@ export class RedisCollector implements Collector {
   /** Heartbeat keys and shutdown markers: workers that consume no stream show up too. */
   private readonly heartbeatDiscovery?: Discovery;
   private readonly periodic: Periodic[] = [];
-  private scanned?: { keys: string[]; markerKeys: string[]; workers: ScannedWorkers };
+  private scanned?: { keys: string[]; markerKeys: string[]; keySet: ReadonlySet<string>; workers: ScannedWorkers };
   /**
    * Why the connection is down, for the status page (ioredis retries in the
    * background). Kept until a collection succeeds: 'ready' comes before AUTH
@@ -177,7 +177,7 @@ export class RedisCollector implements Collector {
     await Promise.race([passes, halfBudget]).finally(() => clearTimeout(timer));
   }
 
-  /** Workers the heartbeat discovery found, parsed once per set of keys it found. */
+  /** Workers the heartbeat discovery found, parsed (and their keys put in a set) once per set of keys it found. */
   private scannedWorkers(names: RawNames): { keys: ReadonlySet<string> | undefined; workers: ScannedWorkers } {
     const d = this.heartbeatDiscovery;
     if (!d) return { keys: undefined, workers: { heartbeats: [], markers: [], names } };
@@ -187,10 +187,10 @@ export class RedisCollector implements Collector {
       const workers = parseWorkerKeys(keys, markerKeys, this.heartbeatKey, this.shutdownKey, d.names());
       workers.heartbeats = workers.heartbeats.filter((w) => this.owns(w.workerType));
       workers.markers = workers.markers.filter((w) => this.owns(w.workerType));
-      this.scanned = { keys, markerKeys, workers };
+      this.scanned = { keys, markerKeys, keySet: new Set(keys), workers };
     }
     names.addAll(this.scanned.workers.names);
-    return { keys: d.lastCompleteMs > 0 ? new Set(keys) : undefined, workers: this.scanned.workers };
+    return { keys: d.lastCompleteMs > 0 ? this.scanned.keySet : undefined, workers: this.scanned.workers };
   }
 
   /**
