@@ -99,7 +99,8 @@ test('an expired session token shows as aws down, with neither the secret nor th
     let body = '';
     await eventually(async () => {
       body = await exporter.scrape();
-      return body.includes('fleet_collector_up{collector="aws"} 0') && /AuthFailure/.test(exporter.logs());
+      // The body is read before the log: wait for a body scraped after the refresh counted its request.
+      return body.includes('fleet_collector_up{collector="aws"} 0') && /outcome="unauthorized"\} [1-9]/.test(body) && /AuthFailure/.test(exporter.logs());
     });
     assert.match(body, /fleet_aws_requests_total\{service="ec2",operation="DescribeInstances",outcome="unauthorized"\} 1/);
     assert.equal(fake.count('DescribeInstances'), 1, 'a rejected credential is not retried');
