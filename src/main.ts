@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 // A larger young generation: a big fleet's scrape allocates ~100 MB of short-lived
 // reply objects, and promoting them to the old generation costs more than the memory.
 import { hostname } from 'node:os';

@@ -1,5 +1,5 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { mapLimit } from './limit.js';
+import { mapLimit } from '../limit.js';
 import { batches, type PlannedQuery, type QueryWindow } from './queries.js';
 
 /**

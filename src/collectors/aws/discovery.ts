@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, DescribeInstanceStatusCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { mapLimit } from './limit.js';
+import { mapLimit } from '../limit.js';
 import { applyStatuses, describeFilters, toInstance, type Instance } from './parse.js';
 import { batches } from './queries.js';
 import type { AwsConfig } from './schema.js';

@@ -5,7 +5,7 @@ import type { Logger } from '../../log.js';
 import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { errorMessage } from '../../redact.js';
 import { ownsWorkerType, UNSHARDED, type Shard } from '../../shard.js';
-import { createRedisClient, ensureReady, masterNodes, type RedisClient } from './client.js';
+import { createRedisClient, ensureReady, masterNodes, xinfoConsumersBuffer, type RedisClient } from './client.js';
 import { Discovery, Pacer, Periodic } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './metrics.js';
 import { lookupHeartbeats, parseWorkerKeys, WorkerTable, type LookupSettings, type ScannedWorkers } from './heartbeats.js';
@@ -16,6 +16,7 @@ import type { RedisConfig } from './schema.js';
 import { buildTaskMetrics } from './tasks.js';
 import { readTaskMetrics } from './tasks-read.js';
 import { metric } from '../../metrics/names.js';
+import { mapLimit } from '../limit.js';
 
 /** Resolves to the value or to the Error, so one bad key never fails a whole batch. */
 function settle<T>(p: Promise<T>): Promise<T | Error> {
@@ -34,7 +35,13 @@ function cachedHelp(families: MetricFamily[], minIntervalSeconds: number): Metri
 }
 
 /** Streams per pipelined chunk of batches 2-4. */
-const STREAMS_PER_CHUNK = 50;
+const STREAMS_PER_CHUNK = Number(process.env.FLEET_EXP_CHUNK ?? 50);
+/**
+ * Chunks in flight at once: two keep Redis and Node both busy (one chunk's
+ * replies are parsed while Redis answers the next), and bound the replies held
+ * in memory by the chunk, not by the fleet (docs/benchmarks.md).
+ */
+const CHUNKS_IN_FLIGHT = Number(process.env.FLEET_EXP_INFLIGHT ?? 2);
 
 /**
  * An XINFO reply, parsed; read again as bytes where a name came back with
@@ -53,17 +60,16 @@ async function xinfoNamed<T>(
   return parse(names.decodeReply(await client.sendCommand(new Command('xinfo', args, { replyEncoding: null }))));
 }
 
-/** XINFO CONSUMERS for every group, and the oldest pending entry (XPENDING) where something is pending. */
+/** XINFO CONSUMERS for every group (as bytes: the names come labelled), and the oldest pending entry (XPENDING) where something is pending. */
 async function readConsumers(client: RedisClient, streams: ObservedStream[], names: RawNames): Promise<void> {
   const reads: Promise<void>[] = [];
   for (const s of streams) {
     for (const g of s.groups) {
       const group = names.arg(g.name);
       reads.push(
-        settle(client.xinfo('CONSUMERS', s.key, group)).then(async (reply) => {
+        settle(xinfoConsumersBuffer(client, s.key, group)).then((reply) => {
           // A group deleted between the batches simply reports no consumers.
-          if (reply instanceof Error) return;
-          g.consumerColumns = await xinfoNamed(client, names, ['CONSUMERS', s.key, group], reply, parseXinfoConsumers, (c) => c.names);
+          if (!(reply instanceof Error)) g.consumerColumns = parseXinfoConsumers(reply, (name) => names.label(name as Buffer));
         }),
       );
       if (g.pending > 0) {
@@ -291,7 +297,7 @@ export class RedisCollector implements Collector {
     const taskReads = this.cfg.task_metrics.enabled ? settle(readTaskMetrics(client, [...taskTypes], this.cfg.task_metrics)) : undefined;
 
     // Batches 2-4 run per chunk of streams, so Redis answers one chunk while
-    // Node parses the previous one (same commands, overlapped).
+    // Node parses the other (same commands, overlapped).
     const settings: LookupSettings = { shutdownKey: this.shutdownKey, ttlSeconds: this.cfg.heartbeats.ttl_seconds };
     const chunks: ObservedStream[][] = [];
     for (let i = 0; i < streams.length; i += STREAMS_PER_CHUNK) chunks.push(streams.slice(i, i + STREAMS_PER_CHUNK));
@@ -299,16 +305,14 @@ export class RedisCollector implements Collector {
     let capacity = scanned.workers.heartbeats.length + scanned.workers.markers.length + 64;
     for (const s of streams) for (const g of s.groups) capacity += g.consumers;
     const workers = new WorkerTable(this.heartbeatKey, capacity, names);
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        await readConsumers(client, chunk, names);
-        const added: number[] = []; // workers first named by this chunk (a worker may consume several groups)
-        for (const s of chunk) {
-          for (const g of s.groups) g.workerSlots = g.consumerColumns.names.map((id) => workers.slot(s.workerType, id, added));
-        }
-        await lookupHeartbeats(client, workers, added, [], settings, nowMs, scanned.keys);
-      }),
-    );
+    await mapLimit(chunks, CHUNKS_IN_FLIGHT, async (chunk) => {
+      await readConsumers(client, chunk, names);
+      const added: number[] = []; // workers first named by this chunk (a worker may consume several groups)
+      for (const s of chunk) {
+        for (const g of s.groups) g.workerSlots = g.consumerColumns.names.map((id) => workers.slot(s.workerType, id, added));
+      }
+      await lookupHeartbeats(client, workers, added, [], settings, nowMs, scanned.keys);
+    });
     // Workers found by SCAN that no consumer named (an orchestrator), and every scanned marker.
     const orchestrators: number[] = [];
     for (const w of scanned.workers.heartbeats) workers.slot(w.workerType, w.workerId, orchestrators);

@@ -84,18 +84,31 @@ export interface ConsumerColumns {
   idleMs: number[];
 }
 
-export function parseXinfoConsumers(reply: Reply): ConsumerColumns {
+/** Whether a reply field is `name`: as text, or as bytes from a *Buffer command. */
+function isField(v: Reply, name: string): boolean {
+  if (typeof v === 'string') return v === name;
+  if (!Buffer.isBuffer(v) || v.length !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (v[i] !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * XINFO CONSUMERS, read as text or as bytes (`xinfoBuffer`, which skips
+ * decoding four field names per consumer); `label` turns a consumer's name
+ * into its label (names.ts, for names that are not UTF-8).
+ */
+export function parseXinfoConsumers(reply: Reply, label: (name: Reply) => string = String): ConsumerColumns {
   const out: ConsumerColumns = { names: [], pending: [], idleMs: [] };
   if (!Array.isArray(reply)) return out;
   for (const c of reply as Reply[][]) {
     // Fast path: Redis answers name, pending, idle in this order.
-    if (c[0] === 'name' && c[2] === 'pending' && c[4] === 'idle') {
-      out.names.push(String(c[1]));
+    if (isField(c[0], 'name') && isField(c[2], 'pending') && isField(c[4], 'idle')) {
+      out.names.push(label(c[1]));
       out.pending.push(Number(c[3]));
       out.idleMs.push(Number(c[5]));
     } else {
       const f = fields(c);
-      out.names.push(String(f.get('name')));
+      out.names.push(label(f.get('name')));
       out.pending.push(num(f.get('pending')) ?? 0);
       out.idleMs.push(num(f.get('idle')) ?? 0);
     }
@@ -148,8 +161,13 @@ const MAX_AHEAD_MS = 3600_000;
  * number padded with whitespace and for a time before 2001-09-09 or more than
  * an hour ahead of `nowMs` (Redis's clock).
  */
-export function heartbeatTimeMs(value: string | null | undefined, nowMs: number): number | undefined {
-  if (!value) return undefined;
+export function heartbeatTimeMs(value: string | Buffer | null | undefined, nowMs: number): number | undefined {
+  if (!value || value.length === 0) return undefined;
+  if (typeof value !== 'string') {
+    // The usual value, unix seconds or milliseconds, read from its bytes without a string.
+    const n = digitsValue(value);
+    return n === undefined ? heartbeatTimeMs(value.toString('utf8'), nowMs) : plausible(toUnixMs(n), nowMs);
+  }
   if (isDigits(value)) return plausible(toUnixMs(Number(value)), nowMs); // the usual value, without a regex
   if (NUMBER.test(value)) return plausible(toUnixMs(Number(value)), nowMs);
   if (value.trimStart().startsWith('{')) {
@@ -181,6 +199,18 @@ function isDigits(s: string): boolean {
     if (c < 48 || c > 57) return false;
   }
   return true;
+}
+
+/** The number an all-digit value of up to 15 digits spells (exact in a double), else undefined. */
+function digitsValue(bytes: Buffer): number | undefined {
+  if (bytes.length > 15) return undefined;
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const d = bytes[i]! - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function toUnixMs(n: number): number | undefined {
