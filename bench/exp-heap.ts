@@ -9,7 +9,8 @@ import pino from 'pino';
 const gc = (globalThis as any).gc as () => void;
 const mb = (n: number) => (n / 2 ** 20).toFixed(1);
 function report(label: string) {
-  gc(); gc();
+  gc();
+  gc();
   const m = process.memoryUsage();
   console.log(`${label.padEnd(28)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} rss ${mb(m.rss)}`);
 }
@@ -28,7 +29,13 @@ async function main() {
   report('after discovery + 1 collect (result held)');
   let text = render(res.families, PROMETHEUS_TEXT);
   report('+ rendered string held');
-  console.log('exposition', mb(text.length), 'MB', 'series', res.families.reduce((a, f) => a + f.samples.length, 0));
+  console.log(
+    'exposition',
+    mb(text.length),
+    'MB',
+    'series',
+    res.families.reduce((a, f) => a + f.samples.length, 0),
+  );
   text = '';
   res = undefined as any;
   report('result dropped');
@@ -36,11 +43,15 @@ async function main() {
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true });
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < Number(process.env.N ?? 2); i++) {
     const t0 = performance.now();
     const r2 = await c!.collect(ctx());
     console.log('collect', (performance.now() - t0).toFixed(0), 'ms');
-    void r2;
+    if (process.env.RENDER) {
+      const { gzipSync } = await import('node:zlib');
+      const b = gzipSync(Buffer.from(render(r2.families, PROMETHEUS_TEXT)), { level: 1 });
+      void b;
+    }
   }
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as any;
   const bySite = new Map<string, number>();
@@ -55,7 +66,8 @@ async function main() {
     for (const c of n.children) walk(c, st);
   };
   walk(profile.head, []);
-  let tot = 0; for (const v of bySite.values()) tot += v;
+  let tot = 0;
+  for (const v of bySite.values()) tot += v;
   console.log('sampled live/promoted', mb(tot));
   for (const [k, v] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(mb(v).padStart(7), k.split(' < ').reverse().join(' < '));
   const hs = v8.getHeapSpaceStatistics();

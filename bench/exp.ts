@@ -14,7 +14,11 @@ import { median } from './stats.js';
 const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '7' }, streams: { type: 'string', default: '1000' }, variants: { type: 'string' }, rounds: { type: 'string', default: '2' } },
 });
-interface Variant { name: string; node?: string[]; env?: Record<string, string> }
+interface Variant {
+  name: string;
+  node?: string[];
+  env?: Record<string, string>;
+}
 const variants: Variant[] = JSON.parse(args.variants!);
 import { openSync } from 'node:fs';
 const require_fd = (n: string) => openSync('/tmp/exp-' + n.replace(/\W+/g, '_') + '.log', 'w');
@@ -38,7 +42,10 @@ async function main() {
   for (let round = 0; round < Number(args.rounds ?? 2); round++) {
     for (const v of variants) {
       const port = await freePort();
-      const p = spawn(process.execPath, [...(v.node ?? []), CLI, '--config', file, '--listen', `127.0.0.1:${port}`], { env: { ...process.env, ...v.env }, stdio: 'ignore' });
+      const p = spawn(process.execPath, [...(v.node ?? []), CLI, '--config', file, '--listen', `127.0.0.1:${port}`], {
+        env: { ...process.env, ...v.env },
+        stdio: ['ignore', require_fd(v.name), require_fd(v.name + '.err')],
+      });
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ?? false, 15000);
       const url = `http://127.0.0.1:${port}/metrics`;
       await new Promise((res) => setTimeout(res, Number(process.env.EXP_WAIT ?? 25000))); // first discovery passes
@@ -58,7 +65,10 @@ async function main() {
       p.kill('SIGINT');
       await new Promise((res) => p.once('exit', res));
       const e = results.get(v.name) ?? { wall: [], cpu: [], rss: [], peak: [] };
-      e.wall.push(median(s.map((x) => x.wall))); e.cpu.push(median(s.map((x) => x.cpu))); e.rss.push(m.rss); e.peak.push(m.peak);
+      e.wall.push(median(s.map((x) => x.wall)));
+      e.cpu.push(median(s.map((x) => x.cpu)));
+      e.rss.push(m.rss);
+      e.peak.push(m.peak);
       results.set(v.name, e);
     }
   }
@@ -67,4 +77,7 @@ async function main() {
   r.disconnect();
   await redis.destroy();
 }
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -4,14 +4,17 @@
  * redis-server, scraped alternately by fleet-exporter and by
  * prometheus-redis-exporter -check-streams (Debian's package, when installed).
  *
- *   npm run build && node dist/bench/redis-bench.js [--runs 15] [--streams 1000]
+ *   npm run build && node dist/bench/redis-bench.js [--runs 15] [--streams 1000] [--cpu-prof DIR]
  *
- * Reports medians: scrape wall time, Redis-side time per scrape (INFO
- * commandstats usec delta), series count, exporter RSS; and the floor: the
- * Redis-side time of the plain pipelined reads the contract needs.
+ * Reports medians: scrape wall time, exporter CPU, Redis-side time per scrape
+ * (INFO commandstats usec delta), series count, exporter RSS at the end and at
+ * its peak; the floors (the Redis-side time of the plain pipelined reads the
+ * contract needs, and the wall time of a bare ioredis client issuing them);
+ * and, for the 1× and 4× fleets, the targets of docs/benchmarks.md as pass/fail.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { TestRedis } from '../test/helpers/redis.js';
@@ -19,18 +22,42 @@ import { ExporterProcess } from '../test/helpers/exporter.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
 import { BENCH_FLEET, writeFleet } from './synthetic-fleet.js';
 import { median } from './stats.js';
+import { cpuByPart, cpuTable } from './cpu-profile.js';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '15' }, streams: { type: 'string', default: String(BENCH_FLEET.streams) } },
+  options: {
+    runs: { type: 'string', default: '15' },
+    streams: { type: 'string', default: String(BENCH_FLEET.streams) },
+    // A directory: fleet-exporter runs with --cpu-prof there, and the bench prints where its CPU went.
+    'cpu-prof': { type: 'string' },
+  },
 });
 const RUNS = Number(args.runs);
 const shape = { ...BENCH_FLEET, streams: Number(args.streams) };
 
-async function redisUsec(r: Redis): Promise<number> {
+/** Redis's time (µs) by command since its start, INFO itself left out. */
+async function commandUsec(r: Redis): Promise<Map<string, number>> {
   const info = await r.info('commandstats');
-  let total = 0;
-  for (const m of info.matchAll(/cmdstat_(\w+):calls=\d+,usec=(\d+)/g)) if (m[1] !== 'info') total += Number(m[2]);
-  return total;
+  const usec = new Map<string, number>();
+  for (const m of info.matchAll(/cmdstat_([\w|]+):calls=\d+,usec=(\d+)/g)) if (m[1] !== 'info') usec.set(m[1]!, Number(m[2]));
+  return usec;
+}
+
+/** Redis-side ms by command between two readings, and their sum. */
+function redisSince(before: Map<string, number>, after: Map<string, number>): { ms: number; byCommand: Map<string, number> } {
+  const byCommand = new Map<string, number>();
+  let ms = 0;
+  for (const [command, usec] of after) {
+    const delta = (usec - (before.get(command) ?? 0)) / 1000;
+    if (delta > 0) byCommand.set(command, delta);
+    ms += delta;
+  }
+  return { ms, byCommand };
+}
+
+/** Adds one reading's per-command ms into a running total. */
+function addInto(total: Map<string, number>, byCommand: Map<string, number>): void {
+  for (const [command, ms] of byCommand) total.set(command, (total.get(command) ?? 0) + ms);
 }
 
 /** CPU time (user + system) the process has used, in ms: steadier than wall time on a busy machine. */
@@ -39,9 +66,28 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
+/** Resident memory now and at its peak (VmHWM), MiB: the peak is what a memory limit must cover. */
+function rssMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Waits until both discovery SCANs have completed a pass: the first runs
+ * paced (a tenth of Redis's time) for a while on a big keyspace, and its SCANs
+ * must not count in the scrapes' Redis-side time.
+ */
+async function discoveriesDone(url: string, startedMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const body = await (await fetch(url)).text();
+      const ages = [...body.matchAll(/^fleet_redis_discovery_age_seconds\{discovery="\w+"\} (\S+)$/gm)].map((m) => Number(m[1]));
+      return ages.length === 2 && ages.every((age) => age < (Date.now() - startedMs) / 1000 - 1);
+    },
+    600_000,
+    2_000,
+  );
 }
 
 interface Target {
@@ -49,17 +95,20 @@ interface Target {
   url: string;
   pid: number;
   samples: { wallMs: number; cpuMs: number; redisMs: number; series: number }[];
+  /** Redis-side ms by command, summed over the measured scrapes. */
+  byCommand: Map<string, number>;
 }
 
 async function scrapeOnce(t: Target, r: Redis): Promise<void> {
-  const before = await redisUsec(r);
+  const before = await commandUsec(r);
   const cpu0 = cpuMs(t.pid);
   const t0 = performance.now();
   const res = await fetch(t.url);
   const body = await res.text();
   const wallMs = performance.now() - t0;
   const cpu = cpuMs(t.pid) - cpu0;
-  const redisMs = ((await redisUsec(r)) - before) / 1000;
+  const { ms: redisMs, byCommand } = redisSince(before, await commandUsec(r));
+  addInto(t.byCommand, byCommand);
   if (res.status !== 200) throw new Error(`${t.name} answered ${res.status}`);
   let series = 0;
   for (const line of body.split('\n')) if (line && line[0] !== '#') series++;
@@ -67,8 +116,8 @@ async function scrapeOnce(t: Target, r: Redis): Promise<void> {
 }
 
 /** The floor: the Redis-side time of the plain pipelined reads this contract needs. */
-async function floorOnce(r: Redis, streams: string[]): Promise<number> {
-  const before = await redisUsec(r);
+async function floorOnce(r: Redis, streams: string[], byCommand: Map<string, number>): Promise<number> {
+  const before = await commandUsec(r);
   const p1 = r.pipeline();
   for (const s of streams) p1.xinfo('STREAM', s).xinfo('GROUPS', s);
   const groupReplies = (await p1.exec())!;
@@ -90,13 +139,16 @@ async function floorOnce(r: Redis, streams: string[]): Promise<number> {
     for (let k = 0; k < shape.groupsPerStream; k++, g++) for (const c of consumersOf[g] ?? []) p3.exists(`worker:heartbeat:${s}:${c}`);
   }
   await p3.exec();
-  return ((await redisUsec(r)) - before) / 1000;
+  const since = redisSince(before, await commandUsec(r));
+  addInto(byCommand, since.byCommand);
+  return since.ms;
 }
 
 /**
  * The client floor: the same reads issued by a bare ioredis client in this
- * process (auto-pipelined, one MGET per 1,000 heartbeat keys), no metrics
- * built: the wall time any exporter built on ioredis starts from.
+ * process (pipelined as the exporter does, without auto-pipelining; one MGET
+ * per 1,000 heartbeat keys), no metrics built: the wall time any exporter
+ * built on ioredis starts from.
  */
 async function clientFloorOnce(r: Redis, streams: string[]): Promise<number> {
   const t0 = performance.now();
@@ -124,33 +176,53 @@ async function main(): Promise<void> {
   await writeFleet(r, shape);
   console.error(`fleet written in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${await r.dbsize()} keys`);
 
-  const ours = await ExporterProcess.start({
-    redis: { url: redis.url, streams: { patterns: ['stream.*'] } }, // defaults otherwise (heartbeat SCAN every 60 s included)
-    scrape_timeout_seconds: 30,
-  });
-  const targets: Target[] = [{ name: 'fleet-exporter', url: `${ours.base}/metrics`, pid: ours.pid!, samples: [] }];
+  const scanBefore = (await commandUsec(r)).get('scan') ?? 0;
+  const oursStartedMs = Date.now();
+  const profileDir = args['cpu-prof'] && resolve(args['cpu-prof']);
+  const ours = await ExporterProcess.start(
+    {
+      // Defaults otherwise, but discovery SCANs only once, before the measured scrapes: a pass
+      // landing in one scrape's window (or the floor's) would blur both; its cost is reported on its own.
+      redis: {
+        url: redis.url,
+        streams: { patterns: ['stream.*'], discovery_interval_seconds: 3600 },
+        heartbeats: { scan_interval_seconds: 3600 },
+      },
+      scrape_timeout_seconds: 30,
+    },
+    {},
+    [],
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
+  const targets: Target[] = [{ name: 'fleet-exporter', url: `${ours.base}/metrics`, pid: ours.pid!, samples: [], byCommand: new Map() }];
   let peer: ChildProcess | undefined;
   const peerBin = spawnSync('sh', ['-c', 'command -v prometheus-redis-exporter']).stdout.toString().trim();
   if (peerBin) {
     const port = await freePort();
     peer = spawn(peerBin, ['-redis.addr', redis.url, '-check-streams', 'stream.*', '-web.listen-address', `127.0.0.1:${port}`], { stdio: 'ignore' });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok ?? false, 10_000);
-    targets.push({ name: 'prometheus-redis-exporter -check-streams', url: `http://127.0.0.1:${port}/metrics`, pid: peer.pid!, samples: [] });
+    targets.push({ name: 'prometheus-redis-exporter -check-streams', url: `http://127.0.0.1:${port}/metrics`, pid: peer.pid!, samples: [], byCommand: new Map() });
   }
 
   const streams = (await r.keys('stream.*')).sort();
-  const bare = new Redis(redis.url, { enableAutoPipelining: true });
+  await discoveriesDone(`${ours.base}/metrics`, oursStartedMs);
+  const discoveryMs = (((await commandUsec(r)).get('scan') ?? 0) - scanBefore) / 1000;
+  const bare = new Redis(redis.url);
   const clientFloors: number[] = [];
   const floors: number[] = [];
 
   // Warm up, then alternate targets so machine noise hits all alike.
   for (const t of targets) for (let i = 0; i < 2; i++) await scrapeOnce(t, r);
   for (let i = 0; i < 2; i++) await clientFloorOnce(bare, streams);
-  for (const t of targets) t.samples = [];
+  for (const t of targets) {
+    t.samples = [];
+    t.byCommand.clear();
+  }
+  const floorByCommand = new Map<string, number>();
   for (let i = 0; i < RUNS; i++) {
     for (const t of targets) await scrapeOnce(t, r);
     clientFloors.push(await clientFloorOnce(bare, streams));
-    floors.push(await floorOnce(r, streams));
+    floors.push(await floorOnce(r, streams, floorByCommand));
   }
   bare.disconnect();
   const clientFloorMs = median(clientFloors);
@@ -163,26 +235,60 @@ async function main(): Promise<void> {
     cpuMs: median(t.samples.map((s) => s.cpuMs)),
     redisMs: median(t.samples.map((s) => s.redisMs)),
     series: median(t.samples.map((s) => s.series)),
-    rssMiB: rssBytes(t.pid) / 2 ** 20,
+    ...rssMiB(t.pid),
   }));
   const fmt = (n: number, d = 0) => n.toFixed(d);
+  const consumers = shape.streams * shape.groupsPerStream * shape.consumersPerGroup;
   console.log(
-    `fleet: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers, ${shape.unrelatedKeys} unrelated keys; ${RUNS} scrapes each, medians`,
+    `fleet: ${shape.streams} streams × ${shape.groupsPerStream} groups × ${shape.consumersPerGroup} consumers (${consumers} consumers), ${shape.unrelatedKeys} unrelated keys; ${RUNS} scrapes each, medians`,
   );
-  console.log('| exporter | scrape wall (ms) | exporter CPU per scrape (ms) | Redis-side per scrape (ms) | series | RSS (MiB) |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${fmt(row.wallMs)} | ${fmt(row.cpuMs)} | ${fmt(row.redisMs, 1)} | ${row.series} | ${fmt(row.rssMiB)} |`);
-  console.log(`| floor: plain pipelined reads (XINFO ×3, XPENDING, EXISTS per consumer) | – | – | ${fmt(floorMs, 1)} | – | – |`);
-  console.log(`| client floor: the same reads by a bare ioredis client (MGET per 1,000 heartbeats), no metrics | ${fmt(clientFloorMs)} | – | – | – | – |`);
-  if (rows.length === 2) {
-    const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
-    console.log(
-      `\nratios: wall ${fmt(a.wallMs / b.wallMs, 2)}× the peer (target ≤ 0.25; the bare ioredis client floor alone is ${fmt(clientFloorMs / b.wallMs, 2)}×), CPU ${fmt(a.cpuMs / b.cpuMs, 2)}× the peer, Redis-side ${fmt(a.redisMs / floorMs, 2)}× the floor (target ≤ 1.2) and ${fmt(a.redisMs / b.redisMs, 2)}× the peer (target ≤ 1), series ${fmt(a.series / b.series, 2)}× the peer (target ≤ 0.33)`,
-    );
+  console.log('| exporter | scrape wall (ms) | exporter CPU per scrape (ms) | Redis-side per scrape (ms) | series | RSS at end (MiB) | peak RSS (MiB) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    console.log(`| ${row.name} | ${fmt(row.wallMs)} | ${fmt(row.cpuMs)} | ${fmt(row.redisMs, 1)} | ${row.series} | ${fmt(row.rss)} | ${fmt(row.peak)} |`);
   }
+  console.log(`| floor: plain pipelined reads (XINFO ×3, XPENDING, EXISTS per consumer) | – | – | ${fmt(floorMs, 1)} | – | – | – |`);
+  console.log(`| client floor: the same reads by a bare ioredis client (MGET per 1,000 heartbeats), no metrics | ${fmt(clientFloorMs)} | – | – | – | – | – |`);
+  const mine = rows[0]!;
+  console.log(
+    `discovery: one pass of both SCANs (streams, heartbeat keys) took ${fmt(discoveryMs, 1)} ms of Redis time, not counted above; by default they repeat every 15 s and 30 s, so at most that much per 15 s`,
+  );
+  console.log(`\nmemory: ${fmt((mine.rss * 10_000) / consumers, 1)} MiB at end and ${fmt((mine.peak * 10_000) / consumers, 1)} MiB at peak per 10,000 consumers`);
+  if (rows.length === 2) {
+    const peer = rows[1]!;
+    const ratio = (a: number, b: number) => a / b;
+    const checks: [string, number, number, 'ratio' | 'MiB'][] = [
+      ['Redis-side time vs the floor', ratio(mine.redisMs, floorMs), 1.2, 'ratio'],
+      ['Redis-side time vs the peer', ratio(mine.redisMs, peer.redisMs), 1, 'ratio'],
+      ['series vs the peer', ratio(mine.series, peer.series), 0.33, 'ratio'],
+    ];
+    // The targets of the 1× and 4× fleets (docs/benchmarks.md); other sizes print the ratios only.
+    const factor = shape.streams / BENCH_FLEET.streams;
+    if (factor === 1)
+      checks.unshift(
+        ['RSS at end', mine.rss, 256, 'MiB'],
+        ['scrape wall vs the peer', ratio(mine.wallMs, peer.wallMs), 0.4, 'ratio'],
+        ['CPU vs the peer', ratio(mine.cpuMs, peer.cpuMs), 0.45, 'ratio'],
+      );
+    if (factor === 4) checks.unshift(['RSS at end', mine.rss, 384, 'MiB'], ['scrape wall vs the peer', ratio(mine.wallMs, peer.wallMs), 0.45, 'ratio']);
+    console.log(`client floor: ${fmt(clientFloorMs / peer.wallMs, 2)}× the peer's wall time; CPU ${fmt(mine.cpuMs / peer.cpuMs, 2)}× the peer`);
+    for (const [what, value, target, unit] of checks) {
+      const shown = unit === 'MiB' ? `${fmt(value)} MiB` : `${fmt(value, 2)}×`;
+      console.log(`${value <= target ? 'PASS' : 'FAIL'}  ${what}: ${shown} (target ≤ ${target}${unit === 'MiB' ? ' MiB' : '×'})`);
+    }
+  }
+
+  const commands = [...new Set([...targets[0]!.byCommand.keys(), ...floorByCommand.keys()])].sort(
+    (a, b) => (targets[0]!.byCommand.get(b) ?? 0) - (targets[0]!.byCommand.get(a) ?? 0),
+  );
+  console.log('\nRedis-side ms per scrape by command (medians are of totals; these are means):');
+  console.log('| command | fleet-exporter | floor |');
+  console.log('|---|---:|---:|');
+  for (const c of commands) console.log(`| ${c} | ${fmt((targets[0]!.byCommand.get(c) ?? 0) / RUNS, 1)} | ${fmt((floorByCommand.get(c) ?? 0) / RUNS, 1)} |`);
 
   await ours.stop();
   peer?.kill();
+  if (profileDir) console.log(`\nfleet-exporter's CPU by part (${profileDir}):\n${cpuTable(cpuByPart(profileDir), rows[0]!.cpuMs)}`);
   r.disconnect();
   await redis.destroy();
 }

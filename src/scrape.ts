@@ -119,8 +119,6 @@ export class ScrapeEngine {
   private async collectAll(timeoutSeconds: number): Promise<ScrapeResult> {
     this.collections++;
     await Promise.all(this.states.map((s) => this.collectOne(s, timeoutSeconds)));
-    const g = (globalThis as { gc?: (o: object) => void }).gc;
-    if (g && process.env.FLEET_EXP_GC) g({ type: 'major', execution: process.env.FLEET_EXP_GC });
     return this.result(false);
   }
 

@@ -1,17 +1,16 @@
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import express, { type Express } from 'express';
 import type { Logger } from './log.js';
 import type { MetricFamily } from './metrics/family.js';
-import { negotiate, render } from './metrics/exposition.js';
+import { negotiate, renderChunks } from './metrics/exposition.js';
 import { ProcessMetrics } from './metrics/process.js';
 import type { ScrapeEngine, ScrapeResult } from './scrape.js';
 import { shardInfoFamily, UNSHARDED, type Shard } from './shard.js';
 import { renderStatusPage } from './status-page.js';
 import { REVISION, VERSION } from './version.js';
 import { metric } from './metrics/names.js';
-
-const gzipAsync = promisify(gzip);
 
 /** Margin left for rendering and the network inside Prometheus's scrape timeout. */
 const SCRAPE_TIMEOUT_MARGIN_SECONDS = 0.5;
@@ -20,6 +19,24 @@ export function scrapeTimeout(header: string | undefined, configured: number): n
   const fromPrometheus = Number(header);
   if (!header || !Number.isFinite(fromPrometheus) || fromPrometheus <= 0) return configured;
   return Math.max(0.1, Math.min(configured, fromPrometheus - SCRAPE_TIMEOUT_MARGIN_SECONDS));
+}
+
+/**
+ * A response body from rendered chunks. Compressed as they are rendered: a
+ * big fleet's exposition runs to megabytes of text, of which only the
+ * compressed tenth is ever held whole. Prometheus asks for gzip; level 1
+ * keeps it cheap, and zlib runs in its thread pool while the next chunk renders.
+ */
+async function responseBody(chunks: Iterable<string>, gzipped: boolean): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  if (!gzipped) {
+    for (const chunk of chunks) parts.push(Buffer.from(chunk));
+  } else {
+    await pipeline(Readable.from(chunks), createGzip({ level: 1 }), async (compressed: AsyncIterable<Buffer>) => {
+      for await (const part of compressed) parts.push(part);
+    });
+  }
+  return Buffer.concat(parts);
 }
 
 function buildInfo(): MetricFamily {
@@ -47,11 +64,7 @@ export function createApp(engine: ScrapeEngine, opts: { log: Logger; scrapeTimeo
     const key = `${contentType};gzip=${gzipped}`;
     let body = byFormat.get(key);
     if (!body) {
-      // Prometheus asks for gzip; a big fleet's 3 MB exposition shrinks ~10x.
-      // Level 1 keeps it cheap, and zlib runs it in its thread pool, off the event loop.
-      body = gzipped
-        ? exposition(result, contentType, false).then((plain) => gzipAsync(plain, { level: 1 }))
-        : processMetrics.families().then((process) => Buffer.from(render([buildInfo(), shardInfo, ...result.families, ...process], contentType)));
+      body = processMetrics.families().then((process) => responseBody(renderChunks([buildInfo(), shardInfo, ...result.families, ...process], contentType), gzipped));
       byFormat.set(key, body);
     }
     return body;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPENMETRICS_TEXT, PROMETHEUS_TEXT, negotiate, render } from '../src/metrics/exposition.js';
+import { OPENMETRICS_TEXT, PROMETHEUS_TEXT, negotiate, render, renderChunks } from '../src/metrics/exposition.js';
 import { Snapshot } from '../src/metrics/family.js';
 import { parseExposition, promtoolCheckMetrics } from './helpers/exposition.js';
 
@@ -44,4 +44,19 @@ test('content negotiation picks OpenMetrics only when asked for', () => {
   assert.equal(negotiate(undefined), PROMETHEUS_TEXT);
   assert.equal(negotiate('text/plain;version=0.0.4;q=0.5,*/*;q=0.1'), PROMETHEUS_TEXT);
   assert.equal(negotiate('application/openmetrics-text;version=1.0.0,text/plain;q=0.5'), OPENMETRICS_TEXT);
+});
+
+test('a big exposition renders in chunks that end at line ends and join into valid text', () => {
+  const snap = new Snapshot();
+  const g = snap.gauge('fleet_test_many', 'Many series.', ['stream', 'group']);
+  for (let i = 0; i < 20_000; i++) g.set(i, `stream.${i}`, 'group-"0"');
+  const chunks = [...renderChunks(snap.families(), OPENMETRICS_TEXT)];
+  assert.ok(chunks.length > 5, `${chunks.length} chunks`);
+  for (const chunk of chunks) assert.ok(chunk.endsWith('\n'));
+  const text = chunks.join('');
+  assert.equal(text, render(snap.families(), OPENMETRICS_TEXT));
+  assert.ok(text.endsWith('# EOF\n'));
+  const parsed = parseExposition(text);
+  assert.equal(parsed.length, 20_000);
+  assert.equal(parsed[19_999]!.labels.stream, 'stream.19999');
 });

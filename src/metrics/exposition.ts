@@ -30,16 +30,21 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
+/** Text per chunk: large enough that writing chunks costs little, small enough to stay young garbage. */
+const CHUNK_CHARS = 64 * 1024;
+
 /**
- * Renders families in the Prometheus text format (0.0.4) or OpenMetrics 1.0.
+ * Renders families in the Prometheus text format (0.0.4) or OpenMetrics 1.0,
+ * in chunks of about 64 KiB: a big fleet's exposition runs to megabytes, and
+ * a scrape never needs it whole (server.ts compresses chunk by chunk).
  * Written here rather than taken from prom-client because prom-client's
  * registry fixes the format per registry (and rewrites counter names when
  * switched), and because this is the hot path of a 30,000-series scrape.
  */
-export function render(families: readonly MetricFamily[], contentType: string): string {
+export function* renderChunks(families: readonly MetricFamily[], contentType: string): Generator<string> {
   const openMetrics = contentType === OPENMETRICS_TEXT;
-  const out: string[] = [];
   const names = openMetrics ? new Set(families.map((f) => f.name)) : undefined;
+  let out = '';
   for (const f of families) {
     let familyName = f.name;
     let sampleName = f.name;
@@ -54,8 +59,7 @@ export function render(families: readonly MetricFamily[], contentType: string): 
         type = 'unknown';
       }
     }
-    out.push(`# HELP ${familyName} ${openMetrics ? escapeHelpOpenMetrics(f.help) : escapeHelp(f.help)}`);
-    out.push(`# TYPE ${familyName} ${type}`);
+    out += `# HELP ${familyName} ${openMetrics ? escapeHelpOpenMetrics(f.help) : escapeHelp(f.help)}\n# TYPE ${familyName} ${type}\n`;
     const prefixes = f.labelNames.map((n, i) => `${i === 0 ? '' : ','}${n}="`);
     for (const s of f.samples) {
       let line = s.name ?? sampleName;
@@ -72,9 +76,20 @@ export function render(families: readonly MetricFamily[], contentType: string): 
         }
         line += '}';
       }
-      out.push(`${line} ${formatValue(s.value)}`);
+      out += `${line} ${formatValue(s.value)}\n`;
+      if (out.length >= CHUNK_CHARS) {
+        yield out;
+        out = '';
+      }
     }
   }
-  if (openMetrics) out.push('# EOF');
-  return out.join('\n') + '\n';
+  if (openMetrics) out += '# EOF\n';
+  yield out;
+}
+
+/** The whole exposition as one string (tests, small outputs). */
+export function render(families: readonly MetricFamily[], contentType: string): string {
+  let text = '';
+  for (const chunk of renderChunks(families, contentType)) text += chunk;
+  return text;
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -15,14 +15,17 @@ export class ExporterProcess {
   logs = '';
   port = 0;
 
-  static async start(config: object, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ExporterProcess> {
+  /** `nodeArgs`: Node flags added to the shebang's (a profiler, for benches); without any, the bin runs itself. */
+  static async start(config: object, env: NodeJS.ProcessEnv = {}, args: string[] = [], nodeArgs: string[] = []): Promise<ExporterProcess> {
     const e = new ExporterProcess();
     e.port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'fleet-exporter-'));
     const file = join(dir, 'fleet.yml');
     writeFileSync(file, yaml.dump(config));
     // Run the bin itself, as users do (its shebang carries the Node flags).
-    e.proc = spawn(CLI, ['--config', file, '--listen', `127.0.0.1:${e.port}`, ...args], {
+    const cliArgs = ['--config', file, '--listen', `127.0.0.1:${e.port}`, ...args];
+    const shebangFlags = () => readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(3);
+    e.proc = spawn(nodeArgs.length ? process.execPath : CLI, nodeArgs.length ? [...shebangFlags(), ...nodeArgs, CLI, ...cliArgs] : cliArgs, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

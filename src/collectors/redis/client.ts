@@ -35,7 +35,7 @@ export function createRedisClient(cfg: RedisConfig): RedisClient {
     // auto-pipelining only batches their writes, and holds every reply of a batch
     // until the last arrives: on a big fleet that cost more time and memory than
     // the writes it saves (docs/benchmarks.md).
-    enableAutoPipelining: process.env.FLEET_EXP_AP === '1',
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 0,
     lazyConnect: true,
     connectionName: 'fleet-exporter',
@@ -107,4 +107,18 @@ interface XinfoBuffer {
 /** XINFO CONSUMERS with names and field names as bytes, auto-pipelined like every other read. */
 export function xinfoConsumersBuffer(client: RedisClient, key: RedisName, group: RedisName): Promise<unknown> {
   return (client as unknown as XinfoBuffer).xinfoBuffer('CONSUMERS', key, group);
+}
+
+/**
+ * Holds the writes of the commands issued until the next tick and sends them
+ * in one system call, as ioredis's auto-pipelining would, but without its
+ * holding every reply of the batch until the last one arrives. Call before
+ * issuing a burst of commands.
+ */
+export function writeTogether(client: RedisClient): void {
+  const sockets = (client instanceof Cluster ? client.nodes() : [client]).map((node) => node.stream).filter((socket) => socket?.writable);
+  for (const socket of sockets) socket.cork();
+  process.nextTick(() => {
+    for (const socket of sockets) socket.uncork();
+  });
 }

@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import type { RedisClient } from './client.js';
+import { writeTogether, type RedisClient } from './client.js';
 import type { KeyTemplate } from './keys.js';
 import { heartbeatTimeMs } from './parse.js';
 import { RawNames, rawName, type RedisName } from './names.js';
@@ -150,6 +150,7 @@ export async function lookupHeartbeats(
   scannedKeys?: ReadonlySet<string>,
 ): Promise<void> {
   const keys = slots.map((i) => table.heartbeatKeys[i]!);
+  writeTogether(client);
   const values = await getMany(
     client,
     slots.map((i) => table.keyArg(i)),
@@ -171,6 +172,7 @@ export async function lookupHeartbeats(
       markersToRead.push(i);
     } else needTtl.push(n);
   }
+  writeTogether(client);
   const [ttls, existing, markerValues] = await Promise.all([
     Promise.all(needTtl.map((n) => client.pttl(table.keyArg(slots[n]!)))),
     existingKeys(

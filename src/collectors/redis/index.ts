@@ -5,7 +5,7 @@ import type { Logger } from '../../log.js';
 import { Snapshot, type MetricFamily } from '../../metrics/family.js';
 import { errorMessage } from '../../redact.js';
 import { ownsWorkerType, UNSHARDED, type Shard } from '../../shard.js';
-import { createRedisClient, ensureReady, masterNodes, xinfoConsumersBuffer, type RedisClient } from './client.js';
+import { createRedisClient, ensureReady, masterNodes, writeTogether, xinfoConsumersBuffer, type RedisClient } from './client.js';
 import { Discovery, Pacer, Periodic } from './discovery.js';
 import { buildFleetMetrics, type ObservedGroup, type ObservedStream } from './metrics.js';
 import { lookupHeartbeats, parseWorkerKeys, WorkerTable, type LookupSettings, type ScannedWorkers } from './heartbeats.js';
@@ -35,13 +35,13 @@ function cachedHelp(families: MetricFamily[], minIntervalSeconds: number): Metri
 }
 
 /** Streams per pipelined chunk of batches 2-4. */
-const STREAMS_PER_CHUNK = Number(process.env.FLEET_EXP_CHUNK ?? 50);
+const STREAMS_PER_CHUNK = 50;
 /**
  * Chunks in flight at once: two keep Redis and Node both busy (one chunk's
  * replies are parsed while Redis answers the next), and bound the replies held
  * in memory by the chunk, not by the fleet (docs/benchmarks.md).
  */
-const CHUNKS_IN_FLIGHT = Number(process.env.FLEET_EXP_INFLIGHT ?? 2);
+const CHUNKS_IN_FLIGHT = 2;
 
 /**
  * An XINFO reply, parsed; read again as bytes where a name came back with
@@ -62,6 +62,7 @@ async function xinfoNamed<T>(
 
 /** XINFO CONSUMERS for every group (as bytes: the names come labelled), and the oldest pending entry (XPENDING) where something is pending. */
 async function readConsumers(client: RedisClient, streams: ObservedStream[], names: RawNames): Promise<void> {
+  writeTogether(client);
   const reads: Promise<void>[] = [];
   for (const s of streams) {
     for (const g of s.groups) {
@@ -255,6 +256,7 @@ export class RedisCollector implements Collector {
 
     // Batch 1: server state and every stream's XINFO STREAM / GROUPS.
     const keys = streamNames.map((s) => names.arg(s));
+    writeTogether(client);
     const [timeReply, memInfos, clientInfos, streamReplies, groupReplies] = await Promise.all([
       client.time(),
       Promise.all(nodes.map((n) => n.info('memory'))),
