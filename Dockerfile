@@ -40,5 +40,5 @@ USER node
 EXPOSE 9849
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9849/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/src/main.js"]
+ENTRYPOINT ["node", "--heap-growing-percent=100", "dist/src/main.js"]
 CMD ["--config", "/etc/fleet-exporter/fleet.yml"]

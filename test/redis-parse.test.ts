@@ -57,6 +57,24 @@ test('XINFO CONSUMERS parses both the usual field order and any other', () => {
   );
 });
 
+test('XINFO CONSUMERS read as bytes (xinfoBuffer) parses alike, each name through the label function', () => {
+  const b = (s: string) => Buffer.from(s);
+  const labels: Buffer[] = [];
+  const label = (name: unknown) => (labels.push(name as Buffer), `label:${String(name)}`);
+  assert.deepEqual(
+    parseXinfoConsumers(
+      [
+        [b('name'), b('w1'), b('pending'), 2, b('idle'), 1500, b('inactive'), 1500],
+        [b('idle'), 10, b('name'), b('w2'), b('pending'), 0],
+        [b('namf'), b('x'), b('pending'), 1, b('idle'), 5],
+      ],
+      label,
+    ),
+    { names: ['label:w1', 'label:w2', 'label:undefined'], pending: [2, 0, 1], idleMs: [1500, 10, 5] },
+  );
+  assert.ok(labels.slice(0, 2).every((n) => Buffer.isBuffer(n)));
+});
+
 test('extended XPENDING gives the oldest entry, or nothing when nothing is pending', () => {
   assert.deepEqual(parseOldestPending([['1-0', 'w1', 61000, 4]]), { id: '1-0', consumer: 'w1', idleMs: 61000, deliveries: 4 });
   assert.equal(parseOldestPending([]), undefined);
@@ -75,6 +93,12 @@ test('INFO sections parse into fields', () => {
 });
 
 const NOW = 1700000100000; // Redis's TIME, 100 s after the heartbeats below
+
+test('heartbeat values read as bytes (MGET as Buffers) give the same times as text', () => {
+  const values = ['1700000000', '1700000000123', '1700000000.5', '{"ts": 1700000000}', '', 'alive', '-5', '  123  ', '1000000000', '99999999999999999999', String(NOW / 1000 + 3601)];
+  for (const v of values) assert.equal(heartbeatTimeMs(Buffer.from(v), NOW), heartbeatTimeMs(v, NOW), JSON.stringify(v));
+  assert.equal(heartbeatTimeMs(Buffer.from('1700000000'), NOW), 1700000000000);
+});
 
 test('heartbeat values: unix seconds, milliseconds, JSON with a timestamp, or nothing to tell', () => {
   assert.equal(heartbeatTimeMs('1700000000', NOW), 1700000000000);

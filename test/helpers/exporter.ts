@@ -9,14 +9,19 @@ import { parseExposition, type ParsedSample } from './exposition.js';
 export const REPO_ROOT = process.env.FLEET_REPO_ROOT ?? new URL('../../../', import.meta.url).pathname;
 export const CLI = join(REPO_ROOT, 'dist/src/main.js');
 
+/** The Node flags the bin's shebang line runs it with (`#!/usr/bin/env -S node …`). */
+export function shebangFlags(): string[] {
+  return readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(3);
+}
+
 /** Runs the built CLI, as a user would, with a config written to a temp file. */
 export class ExporterProcess {
   private proc?: ChildProcess;
   logs = '';
   port = 0;
 
-  /** `nodeArgs`: Node flags added to the shebang's (a profiler, for benches); without any, the bin runs itself. */
-  static async start(config: object, env: NodeJS.ProcessEnv = {}, args: string[] = [], nodeArgs: string[] = []): Promise<ExporterProcess> {
+  /** `nodeArgs`: Node flags instead of the shebang's (benches compare flags and profile); without any, the bin runs itself. */
+  static async start(config: object, env: NodeJS.ProcessEnv = {}, args: string[] = [], nodeArgs?: string[]): Promise<ExporterProcess> {
     const e = new ExporterProcess();
     e.port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'fleet-exporter-'));
@@ -24,8 +29,7 @@ export class ExporterProcess {
     writeFileSync(file, yaml.dump(config));
     // Run the bin itself, as users do (its shebang carries the Node flags).
     const cliArgs = ['--config', file, '--listen', `127.0.0.1:${e.port}`, ...args];
-    const shebangFlags = () => readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(3);
-    e.proc = spawn(nodeArgs.length ? process.execPath : CLI, nodeArgs.length ? [...shebangFlags(), ...nodeArgs, CLI, ...cliArgs] : cliArgs, {
+    e.proc = spawn(nodeArgs ? process.execPath : CLI, nodeArgs ? [...nodeArgs, CLI, ...cliArgs] : cliArgs, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
