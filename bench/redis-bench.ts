@@ -83,10 +83,11 @@ function rssMiB(pid: number): { rss: number; peak: number } {
 async function discoveriesDone(url: string, startedMs: number): Promise<void> {
   await waitFor(
     async () => {
+      const sentMs = Date.now(); // the exporter computes the ages after this
       const body = await (await fetch(url)).text();
       const ages = [...body.matchAll(/^fleet_redis_discovery_age_seconds\{discovery="\w+"\} (\S+)$/gm)].map((m) => Number(m[1]));
       // Until a pass completes, the age counts from the collector's creation, before `startedMs`.
-      return ages.length === 2 && ages.every((age) => age < (Date.now() - startedMs) / 1000);
+      return ages.length === 2 && ages.every((age) => age < (sentMs - startedMs) / 1000);
     },
     600_000,
     2_000,
@@ -290,7 +291,7 @@ async function main(): Promise<void> {
   console.log('\nRedis-side ms per scrape by command (medians are of totals; these are means):');
   console.log('| command | fleet-exporter | floor |');
   console.log('|---|---:|---:|');
-  for (const c of commands) console.log(`| ${c} | ${fmt((targets[0]!.byCommand.get(c) ?? 0) / RUNS, 1)} | ${fmt((floorByCommand.get(c) ?? 0) / RUNS, 1)} |`);
+  for (const c of commands) console.log(`| ${c.replace('|', ' ')} | ${fmt((targets[0]!.byCommand.get(c) ?? 0) / RUNS, 1)} | ${fmt((floorByCommand.get(c) ?? 0) / RUNS, 1)} |`);
 
   await ours.stop();
   peer?.kill();

@@ -138,3 +138,17 @@ test('the image is multi-stage, a pinned Node LTS and runs as a non-root user', 
   for (const f of froms) assert.match(f, /^FROM node:(22|24)\.\d+\.\d+-/, 'pinned Node 22 or 24 LTS');
   assert.match(dockerfile, /^USER (node|\d+)/m);
 });
+
+test('the compose exporter and both Kubernetes workloads have one memory limit (docs/benchmarks.md, memory guard)', () => {
+  const limitOf = (path: string) => {
+    const workload = yaml.loadAll(readFileSync(join(ROOT, path), 'utf8')).find((d) => (d as Yaml).kind !== undefined) as Yaml;
+    const container = (workload.spec.template.spec.containers as Yaml[]).find((c) => c.name === 'fleet-exporter')!;
+    return container.resources.limits.memory as string;
+  };
+  const mebibytes = (q: string) => Number(/^(\d+)(Mi|m)$/.exec(q)?.[1]);
+  const limits = [String(services.exporter!.mem_limit), limitOf('deploy/kubernetes/deployment.yaml'), limitOf('deploy/kubernetes/sharded/statefulset.yaml')];
+  assert.ok(
+    limits.every((l) => mebibytes(l) === mebibytes(limits[0]!) && mebibytes(l) > 0),
+    limits.join(', '),
+  );
+});

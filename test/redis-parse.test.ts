@@ -95,7 +95,19 @@ test('INFO sections parse into fields', () => {
 const NOW = 1700000100000; // Redis's TIME, 100 s after the heartbeats below
 
 test('heartbeat values read as bytes (MGET as Buffers) give the same times as text', () => {
-  const values = ['1700000000', '1700000000123', '1700000000.5', '{"ts": 1700000000}', '', 'alive', '-5', '  123  ', '1000000000', '99999999999999999999', String(NOW / 1000 + 3601)];
+  const values = [
+    '1700000000',
+    '1700000000123',
+    '1700000000.5',
+    '{"ts": 1700000000}',
+    '',
+    'alive',
+    '-5',
+    '  123  ',
+    '1000000000',
+    '99999999999999999999',
+    String(NOW / 1000 + 3601),
+  ];
   for (const v of values) assert.equal(heartbeatTimeMs(Buffer.from(v), NOW), heartbeatTimeMs(v, NOW), JSON.stringify(v));
   assert.equal(heartbeatTimeMs(Buffer.from('1700000000'), NOW), 1700000000000);
 });
