@@ -104,7 +104,7 @@ interface XinfoBuffer {
   xinfoBuffer(subcommand: 'CONSUMERS', key: RedisName, group: RedisName): Promise<unknown>;
 }
 
-/** XINFO CONSUMERS with names and field names as bytes, auto-pipelined like every other read. */
+/** XINFO CONSUMERS with names and field names as bytes. */
 export function xinfoConsumersBuffer(client: RedisClient, key: RedisName, group: RedisName): Promise<unknown> {
   return (client as unknown as XinfoBuffer).xinfoBuffer('CONSUMERS', key, group);
 }
