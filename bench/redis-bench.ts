@@ -13,7 +13,6 @@
  * and, for the 1× and 4× fleets, the targets of docs/benchmarks.md as pass/fail.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -21,7 +20,7 @@ import { TestRedis } from '../test/helpers/redis.js';
 import { ExporterProcess, shebangFlags } from '../test/helpers/exporter.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
 import { BENCH_FLEET, writeFleet } from './synthetic-fleet.js';
-import { median } from './stats.js';
+import { cpuMs, median, rssMiB } from './stats.js';
 import { cpuByPart, cpuTable } from './cpu-profile.js';
 
 const { values: args } = parseArgs({
@@ -60,19 +59,6 @@ function redisSince(before: Map<string, number>, after: Map<string, number>): { 
 /** Adds one reading's per-command ms into a running total. */
 function addInto(total: Map<string, number>, byCommand: Map<string, number>): void {
   for (const [command, ms] of byCommand) total.set(command, (total.get(command) ?? 0) + ms);
-}
-
-/** CPU time (user + system) the process has used, in ms: steadier than wall time on a busy machine. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
-}
-
-/** Resident memory now and at its peak (VmHWM), MiB: the peak is what a memory limit must cover. */
-function rssMiB(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
 /**
@@ -263,21 +249,20 @@ async function main(): Promise<void> {
   console.log(`\nmemory: ${fmt((mine.rss * 10_000) / consumers, 1)} MiB at end and ${fmt((mine.peak * 10_000) / consumers, 1)} MiB at peak per 10,000 consumers`);
   if (rows.length === 2) {
     const peer = rows[1]!;
-    const ratio = (a: number, b: number) => a / b;
     const checks: [string, number, number, 'ratio' | 'MiB'][] = [
-      ['Redis-side time vs the floor', ratio(mine.redisMs, floorMs), 1.2, 'ratio'],
-      ['Redis-side time vs the peer', ratio(mine.redisMs, peer.redisMs), 1, 'ratio'],
-      ['series vs the peer', ratio(mine.series, peer.series), 0.33, 'ratio'],
+      ['Redis-side time vs the floor', mine.redisMs / floorMs, 1.2, 'ratio'],
+      ['Redis-side time vs the peer', mine.redisMs / peer.redisMs, 1, 'ratio'],
+      ['series vs the peer', mine.series / peer.series, 0.33, 'ratio'],
     ];
     // The targets of the 1× and 4× fleets (docs/benchmarks.md); other sizes print the ratios only.
     const factor = shape.streams / BENCH_FLEET.streams;
     if (factor === 1)
       checks.unshift(
         ['RSS at end', mine.rss, 256, 'MiB'],
-        ['scrape wall vs the peer', ratio(mine.wallMs, peer.wallMs), 0.4, 'ratio'],
-        ['CPU vs the peer', ratio(mine.cpuMs, peer.cpuMs), 0.45, 'ratio'],
+        ['scrape wall vs the peer', mine.wallMs / peer.wallMs, 0.4, 'ratio'],
+        ['CPU vs the peer', mine.cpuMs / peer.cpuMs, 0.45, 'ratio'],
       );
-    if (factor === 4) checks.unshift(['RSS at end', mine.rss, 384, 'MiB'], ['scrape wall vs the peer', ratio(mine.wallMs, peer.wallMs), 0.45, 'ratio']);
+    if (factor === 4) checks.unshift(['RSS at end', mine.rss, 384, 'MiB'], ['scrape wall vs the peer', mine.wallMs / peer.wallMs, 0.45, 'ratio']);
     console.log(`client floor: ${fmt(clientFloorMs / peer.wallMs, 2)}× the peer's wall time; CPU ${fmt(mine.cpuMs / peer.cpuMs, 2)}× the peer`);
     for (const [what, value, target, unit] of checks) {
       const shown = unit === 'MiB' ? `${fmt(value)} MiB` : `${fmt(value, 2)}×`;

@@ -13,7 +13,6 @@
  * within a row, not absolute figures across runs.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
@@ -21,7 +20,7 @@ import { TestRedis } from '../test/helpers/redis.js';
 import { ExporterProcess } from '../test/helpers/exporter.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
 import { BENCH_FLEET, writeFleet } from './synthetic-fleet.js';
-import { median } from './stats.js';
+import { cpuMs, median, rssMiB } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,18 +39,6 @@ async function redisUsec(r: Redis): Promise<number> {
   let total = 0;
   for (const m of (await r.info('commandstats')).matchAll(/cmdstat_(\w+):calls=\d+,usec=(\d+)/g)) if (m[1] !== 'info') total += Number(m[2]);
   return total;
-}
-
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-/** Current and peak resident memory, MiB: the peak is what a memory limit must cover. */
-function rssMiB(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
 interface Target {
