@@ -20,7 +20,7 @@ import { TestRedis } from '../test/helpers/redis.js';
 import { ExporterProcess, shebangFlags } from '../test/helpers/exporter.js';
 import { freePort, waitFor } from '../test/helpers/net.js';
 import { BENCH_FLEET, writeFleet } from './synthetic-fleet.js';
-import { cpuMs, median, rssMiB } from './stats.js';
+import { commandUsec, cpuMs, median, rssMiB } from './stats.js';
 import { cpuByPart, cpuTable } from './cpu-profile.js';
 
 const { values: args } = parseArgs({
@@ -35,14 +35,6 @@ const { values: args } = parseArgs({
 });
 const RUNS = Number(args.runs);
 const shape = { ...BENCH_FLEET, streams: Number(args.streams) };
-
-/** Redis's time (µs) by command since its start, INFO itself left out. */
-async function commandUsec(r: Redis): Promise<Map<string, number>> {
-  const info = await r.info('commandstats');
-  const usec = new Map<string, number>();
-  for (const m of info.matchAll(/cmdstat_([\w|]+):calls=\d+,usec=(\d+)/g)) if (m[1] !== 'info') usec.set(m[1]!, Number(m[2]));
-  return usec;
-}
 
 /** Redis-side ms by command between two readings, and their sum. */
 function redisSince(before: Map<string, number>, after: Map<string, number>): { ms: number; byCommand: Map<string, number> } {

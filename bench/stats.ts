@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 
 /** Median of repeated measurements (the mean of the middle two for an even count). */
 export function median(xs: number[]): number {
@@ -21,4 +22,12 @@ export function rssMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** Redis's time (µs) by command since its start, INFO itself left out; subcommands (`xinfo|consumers`) count on their own. */
+export async function commandUsec(r: Redis): Promise<Map<string, number>> {
+  const info = await r.info('commandstats');
+  const usec = new Map<string, number>();
+  for (const m of info.matchAll(/cmdstat_([\w|]+):calls=\d+,usec=(\d+)/g)) if (m[1] !== 'info') usec.set(m[1]!, Number(m[2]));
+  return usec;
 }
