@@ -27,9 +27,10 @@ function partOf({ functionName, url }: ProfileNode['callFrame']): string | undef
   if (url.includes('/src/metrics/exposition.js')) return 'exporter: rendering the exposition';
   if (url.includes('/src/collectors/redis/')) return 'exporter: Redis collector (join, parsing, worker table)';
   if (url.includes('/src/')) return 'exporter: other';
-  if (url === '' && functionName !== '(program)') return 'native: string and Buffer encoding, socket writes';
+  if ((url === '' && functionName !== '(program)') || url.startsWith('node:buffer') || url.startsWith('node:internal/buffer')) {
+    return 'native: string and Buffer encoding, socket writes';
+  }
   if (url.startsWith('node:zlib') || url.includes('/express/') || url.startsWith('node:_http') || url.startsWith('node:http')) return 'HTTP and gzip';
-  if (url.startsWith('node:buffer') || url.startsWith('node:internal/buffer')) return 'native: string and Buffer encoding, socket writes';
   return 'Node.js: streams, timers, promises, other';
 }
 
